@@ -1,0 +1,109 @@
+// Composes configuration, database, bus, domain and transports into one server value. Tests start several
+// (port 0) in one process; main.ts starts one and drains it on SIGTERM.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { createBus } from './events/bus.ts';
+import { createTokenService } from './auth/tokens.ts';
+import { resolveJwtSecret } from './auth/secret.ts';
+import { createRateLimits } from './domain/rate-limits.ts';
+import { createDomain, type Domain } from './domain/index.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createGraphQLTransport } from './transports/graphql.ts';
+import { createOpsHandler } from './transports/ops.ts';
+import { pathnameOf } from './transports/http-util.ts';
+
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export interface App {
+  server: Server;
+  domain: Domain;
+  logger: Logger;
+  /** Starts listening; resolves to the base URL (http://host:port). */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, closes sockets with 1012, finishes in-flight work, closes Redis and the database. */
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const secret = await resolveJwtSecret(config.jwtSecret, config.dataDir);
+  const tokens = createTokenService({ secret, ttlSeconds: config.tokenTtlSeconds, issuer: config.jwtIssuer, audience: config.jwtAudience });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const bus = createBus({ redisUrl: config.redisUrl, logger, metrics });
+  const limits = createRateLimits({
+    perMinute: {
+      message: config.rateLimits.messagesPerMin,
+      typing: config.rateLimits.typingPerMin,
+      auth: config.rateLimits.authPerMin,
+      connection: config.rateLimits.connectionsPerMin,
+    },
+    redisUrl: config.redisUrl,
+    logger,
+    metrics,
+  });
+  const domain = createDomain({
+    prisma: db.prisma,
+    bus,
+    tokens,
+    limits,
+    metrics,
+    messageMaxLength: config.messageMaxLength,
+    typingTimeoutMs: config.typingTimeoutMs,
+  });
+
+  let draining = false;
+  const graphql = createGraphQLTransport({ domain, bus, logger, metrics, maxPayloadBytes: MAX_FRAME_BYTES });
+  const ops = createOpsHandler({
+    readiness: { draining: () => draining, database: db.ping, bus: bus.healthy },
+    registry: metrics.registry,
+  });
+
+  const server = createServer((req, res) => {
+    const pathname = pathnameOf(req);
+    if (ops(pathname, req, res)) return;
+    void graphql.handleRequest(req, res);
+  });
+  const socketServers = { '/graphql': graphql.wss } as const;
+  server.on('upgrade', (req, socket, head) => {
+    const wss = socketServers[pathnameOf(req) as keyof typeof socketServers];
+    if (!wss || draining) {
+      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  return {
+    server,
+    domain,
+    logger,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const { address, port: actual } = server.address() as AddressInfo;
+          const shown = address.includes(':') ? `[${address}]` : address;
+          resolve(`http://${shown === '0.0.0.0' || shown === '[::]' ? '127.0.0.1' : shown}:${actual}`);
+        });
+      });
+    },
+    async close() {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const wss of Object.values(socketServers)) for (const ws of wss.clients) ws.close(1012, 'Server restarting');
+      server.closeIdleConnections();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+      await Promise.race([closed, timeout]);
+      server.closeAllConnections();
+      for (const wss of Object.values(socketServers)) for (const ws of wss.clients) ws.terminate();
+      domain.typing.close();
+      await domain.messages.flush();
+      await Promise.allSettled([bus.close(), limits.close()]);
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// HS256 JWTs. The key is derived once: re-deriving it per verification costs real CPU on busy sockets.
+import { SignJWT, jwtVerify, errors } from 'jose';
+
+export interface TokenClaims {
+  userId: number;
+  /** Seconds since the epoch. */
+  exp: number;
+  /** Present on tokens minted by another backend that shares the secret: creates the user on first use. */
+  username?: string;
+  avatarUrl?: string;
+}
+
+export type TokenFailure = 'missing' | 'expired' | 'invalid';
+
+export class TokenError extends Error {
+  constructor(readonly reason: TokenFailure, message: string) {
+    super(message);
+  }
+}
+
+export interface TokenService {
+  issue(userId: number): Promise<{ token: string; expiresAt: Date }>;
+  verify(token: string | undefined | null): Promise<TokenClaims>;
+}
+
+export function createTokenService(options: { secret: string; ttlSeconds: number; issuer?: string; audience?: string }): TokenService {
+  const key = new TextEncoder().encode(options.secret);
+  return {
+    async issue(userId) {
+      const expiresAt = new Date((Math.floor(Date.now() / 1000) + options.ttlSeconds) * 1000);
+      let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(String(userId)).setIssuedAt().setExpirationTime(expiresAt);
+      if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+      if (options.audience) jwt = jwt.setAudience(options.audience);
+      return { token: await jwt.sign(key), expiresAt };
+    },
+    async verify(token) {
+      if (!token) throw new TokenError('missing', 'Missing token');
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: options.issuer,
+          audience: options.audience,
+          requiredClaims: ['sub', 'exp'],
+        });
+        const userId = Number(payload.sub);
+        if (!/^[1-9][0-9]{0,9}$/.test(payload.sub!) || userId > 2 ** 31 - 1) throw new TokenError('invalid', 'Invalid or expired token');
+        return {
+          userId,
+          exp: payload.exp!,
+          username: typeof payload.username === 'string' ? payload.username : undefined,
+          avatarUrl: typeof payload.avatarUrl === 'string' ? payload.avatarUrl : undefined,
+        };
+      } catch (err) {
+        if (err instanceof TokenError) throw err;
+        if (err instanceof errors.JWTExpired) throw new TokenError('expired', 'Invalid or expired token');
+        throw new TokenError('invalid', 'Invalid or expired token');
+      }
+    },
+  };
+}
+
+/** The token of an `Authorization: Bearer …` header value, or undefined. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}

@@ -1,0 +1,116 @@
+// Environment -> typed, validated configuration. Every default lives here, and this is the only module that
+// reads process.env: everything else receives a Config.
+import { z } from 'zod';
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(4000).pipe(z.number().max(65535)),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: url(['postgresql:', 'postgres:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  TOKEN_TTL_SECONDS: int(7 * 24 * 3600, 1),
+  WS_PING_INTERVAL_MS: int(30_000, 1),
+  WS_PONG_TIMEOUT_MS: int(10_000, 1),
+  WS_IDLE_TIMEOUT_MS: int(300_000),
+  WS_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024, 1024),
+  WS_ALLOWED_ORIGINS: z.string().optional(),
+  TYPING_TIMEOUT_MS: int(3000, 1),
+  RATE_LIMIT_MESSAGES_PER_MIN: int(100, 1),
+  RATE_LIMIT_TYPING_PER_MIN: int(10, 1),
+  RATE_LIMIT_AUTH_PER_MIN: int(300),
+  RATE_LIMIT_CONNECTIONS_PER_MIN: int(120),
+  MESSAGE_MAX_LENGTH: int(5000, 1),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Unset outside production: the app generates one and keeps it in dataDir. */
+  jwtSecret?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  tokenTtlSeconds: number;
+  ws: {
+    pingIntervalMs: number;
+    pongTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxBufferedBytes: number;
+    /** Browser origins allowed to open sockets; undefined = any. */
+    allowedOrigins?: string[];
+  };
+  typingTimeoutMs: number;
+  rateLimits: { messagesPerMin: number; typingPerMin: number; authPerMin: number; connectionsPerMin: number };
+  messageMaxLength: number;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError with one line naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  // Empty strings mean "unset", as they do for most twelve-factor services.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.JWT_SECRET) throw new ConfigError('Invalid JWT_SECRET: required when NODE_ENV=production');
+  return {
+    production,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    ws: {
+      pingIntervalMs: e.WS_PING_INTERVAL_MS,
+      pongTimeoutMs: e.WS_PONG_TIMEOUT_MS,
+      idleTimeoutMs: e.WS_IDLE_TIMEOUT_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      allowedOrigins: e.WS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+    },
+    typingTimeoutMs: e.TYPING_TIMEOUT_MS,
+    rateLimits: {
+      messagesPerMin: e.RATE_LIMIT_MESSAGES_PER_MIN,
+      typingPerMin: e.RATE_LIMIT_TYPING_PER_MIN,
+      authPerMin: e.RATE_LIMIT_AUTH_PER_MIN,
+      connectionsPerMin: e.RATE_LIMIT_CONNECTIONS_PER_MIN,
+    },
+    messageMaxLength: e.MESSAGE_MAX_LENGTH,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,122 @@
+// Users and credentials: register, login, and turning a verified token into a known user.
+import type { Prisma } from '../db/database.ts';
+import { Prisma as P } from '../generated/prisma/client.ts';
+import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { TokenError, type TokenService } from '../auth/tokens.ts';
+import type { UserView } from '../events/user-event.ts';
+import { AppError, invalid } from './errors.ts';
+import { cleanUrl } from './content.ts';
+import { userView } from './views.ts';
+import type { RateLimits } from './rate-limits.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export const USERNAME = /^[A-Za-z0-9_.]{3,30}$/;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 1024;
+
+export interface AuthPayload {
+  token: string;
+  expiresAt: Date;
+  user: UserView;
+}
+
+export interface Session {
+  userId: number;
+  /** Token expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;
+
+export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; limits: RateLimits; metrics: Metrics }) {
+  const { prisma, tokens, limits, metrics } = deps;
+  // Users are never deleted, so a user seen once stays known: saves a query per authenticated request.
+  const known = new Set<number>();
+  const remember = (id: number) => {
+    if (known.size > 100_000) known.clear();
+    known.add(id);
+  };
+
+  const issue = async (user: UserView): Promise<AuthPayload> => ({ ...(await tokens.issue(user.id)), user });
+
+  async function createFromClaims(userId: number, username: string | undefined, avatarUrl: string | undefined) {
+    if (!username || !USERNAME.test(username)) throw new AppError('UNAUTHORIZED', 'Unknown user');
+    try {
+      await prisma.$transaction([
+        prisma.user.create({ data: { id: userId, username, usernameKey: username.toLowerCase(), avatarUrl: cleanUrl(avatarUrl, 'avatarUrl') } }),
+        // Explicit ids bypass the sequence: move it past them so registrations never collide.
+        prisma.$executeRaw`SELECT setval(pg_get_serial_sequence('"User"', 'id'), (SELECT MAX(id) FROM "User"))`,
+      ]);
+    } catch (err) {
+      if (!(err instanceof P.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+      // Two first requests raced, or the name belongs to someone else.
+      const existing = await prisma.user.findUnique({ where: { id: userId } });
+      if (!existing) throw new AppError('UNAUTHORIZED', `Username ${username} belongs to another user`);
+    }
+  }
+
+  return {
+    async register(input: { username: string; password: string; avatarUrl?: string | null }, clientIp: string): Promise<AuthPayload> {
+      await limits.consume('auth', clientIp);
+      if (!USERNAME.test(input.username)) throw invalid('username must be 3-30 letters, digits, _ or .');
+      if (input.password.length < PASSWORD_MIN) throw invalid(`password must be at least ${PASSWORD_MIN} characters`);
+      if (input.password.length > PASSWORD_MAX) throw invalid(`password must be at most ${PASSWORD_MAX} characters`);
+      const avatarUrl = cleanUrl(input.avatarUrl, 'avatarUrl');
+      try {
+        const user = await prisma.user.create({
+          data: { username: input.username, usernameKey: input.username.toLowerCase(), avatarUrl, passwordHash: await hashPassword(input.password) },
+        });
+        remember(user.id);
+        return issue(userView(user));
+      } catch (err) {
+        if (err instanceof P.PrismaClientKnownRequestError && err.code === 'P2002') throw invalid(`username ${input.username} is taken`);
+        throw err;
+      }
+    },
+
+    async login(input: { username: string; password: string }, clientIp: string): Promise<AuthPayload> {
+      await limits.consume('auth', clientIp);
+      const user = await prisma.user.findUnique({ where: { usernameKey: input.username.toLowerCase() } });
+      const ok = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : false;
+      if (!user || !ok) {
+        metrics.authFailures.inc({ reason: 'password' });
+        throw new AppError('UNAUTHORIZED', 'Wrong username or password');
+      }
+      remember(user.id);
+      return issue(userView(user));
+    },
+
+    /** Verifies a token and makes sure its user exists (creating users of tokens minted elsewhere). */
+    async authenticate(token: string | undefined | null): Promise<Session> {
+      try {
+        const claims = await tokens.verify(token);
+        if (!known.has(claims.userId)) {
+          const exists = await prisma.user.findUnique({ where: { id: claims.userId }, select: { id: true } });
+          if (!exists) await createFromClaims(claims.userId, claims.username, claims.avatarUrl);
+          remember(claims.userId);
+        }
+        return { userId: claims.userId, exp: claims.exp };
+      } catch (err) {
+        if (err instanceof TokenError) {
+          metrics.authFailures.inc({ reason: err.reason });
+          throw new AppError('UNAUTHORIZED', err.message);
+        }
+        if (err instanceof AppError) metrics.authFailures.inc({ reason: 'unknown_user' });
+        throw err;
+      }
+    },
+
+    async user(id: number): Promise<UserView> {
+      const user = await prisma.user.findUnique({ where: { id } });
+      if (!user) throw new AppError('NOT_FOUND', 'User not found');
+      return userView(user);
+    },
+
+    /** Throws NOT_FOUND unless the user exists. */
+    async assertExists(id: number): Promise<void> {
+      if (known.has(id)) return;
+      if (!(await prisma.user.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('NOT_FOUND', 'User not found');
+      remember(id);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// The domain layer every transport calls: validation, authorization, rate limits, persistence, then publishing.
+import type { Prisma } from '../db/database.ts';
+import type { Bus } from '../events/bus.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { RateLimits } from './rate-limits.ts';
+import { createAccounts } from './accounts.ts';
+import { createMessages } from './messages.ts';
+import { createNotifications } from './notifications.ts';
+import { createSocial } from './social.ts';
+import { createTyping } from './typing.ts';
+
+export interface DomainDeps {
+  prisma: Prisma;
+  bus: Bus;
+  tokens: TokenService;
+  limits: RateLimits;
+  metrics: Metrics;
+  messageMaxLength: number;
+  typingTimeoutMs: number;
+}
+
+export type Domain = ReturnType<typeof createDomain>;
+
+export function createDomain(deps: DomainDeps) {
+  const { prisma, bus, limits } = deps;
+  const accounts = createAccounts(deps);
+  const notifications = createNotifications({ prisma, bus });
+  return {
+    accounts,
+    messages: createMessages({ prisma, bus, limits, maxLength: deps.messageMaxLength }),
+    notifications,
+    social: createSocial({ prisma, notifications, maxLength: deps.messageMaxLength }),
+    typing: createTyping({ bus, limits, accounts, timeoutMs: deps.typingTimeoutMs }),
+  };
+}

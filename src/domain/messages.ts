@@ -1,0 +1,135 @@
+// Direct messages: send, read, receipts, counts and the offline queue.
+import type { Prisma } from '../db/database.ts';
+import { Prisma as P } from '../generated/prisma/client.ts';
+import type { Bus } from '../events/bus.ts';
+import type { MessageView, MessagesSeenView, UserView } from '../events/user-event.ts';
+import { AppError, invalid } from './errors.ts';
+import { cleanText } from './content.ts';
+import { messageView, toPage, userView, type Page, type PageRequest } from './views.ts';
+import type { RateLimits } from './rate-limits.ts';
+
+export interface ConversationView {
+  with: UserView;
+  lastMessage: MessageView;
+  unreadCount: number;
+}
+
+export type Messages = ReturnType<typeof createMessages>;
+
+export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLimits; maxLength: number }) {
+  const { prisma, bus, limits } = deps;
+
+  const unreadCount = (userId: number) => prisma.message.count({ where: { receiverId: userId, seenAt: null } });
+
+  async function publishUnreadCount(userId: number) {
+    bus.publish(userId, { kind: 'unreadMessageCount', count: await unreadCount(userId) });
+  }
+
+  // Several devices (and both transports) report the same delivery at once: coalesce them into one UPDATE per tick.
+  let pendingDelivered = new Set<number>();
+  let flushing: Promise<void> | undefined;
+  function flushDelivered(): Promise<void> {
+    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const ids = [...pendingDelivered];
+      pendingDelivered = new Set();
+      flushing = undefined;
+      if (ids.length) await prisma.message.updateMany({ where: { id: { in: ids }, deliveredAt: null }, data: { deliveredAt: new Date() } });
+    });
+    return flushing;
+  }
+
+  return {
+    unreadCount,
+
+    async send(senderId: number, receiverId: number, content: unknown): Promise<MessageView> {
+      const text = cleanText(content, 'content', deps.maxLength);
+      if (receiverId === senderId) throw invalid('You cannot message yourself');
+      await limits.consume('message', senderId);
+      let row;
+      try {
+        row = await prisma.message.create({ data: { senderId, receiverId, content: text } });
+      } catch (err) {
+        if (err instanceof P.PrismaClientKnownRequestError && err.code === 'P2003') throw new AppError('NOT_FOUND', 'Receiver not found');
+        throw err;
+      }
+      const message = messageView(row);
+      bus.publish(receiverId, { kind: 'messageNew', message });
+      await publishUnreadCount(receiverId);
+      return message;
+    },
+
+    /** Marks messages from `conversationWith` to the reader as seen: all unread ones, or only `messageIds`. */
+    async markSeen(readerId: number, conversationWith: number, messageIds?: number[] | null): Promise<MessagesSeenView> {
+      const seenAt = new Date();
+      const rows =
+        messageIds && messageIds.length === 0
+          ? []
+          : await prisma.message.updateManyAndReturn({
+              where: { receiverId: readerId, senderId: conversationWith, seenAt: null, ...(messageIds ? { id: { in: messageIds } } : {}) },
+              data: { seenAt },
+              select: { id: true },
+            });
+      const receipt: MessagesSeenView = { messageIds: rows.map((r) => r.id).sort((a, b) => a - b), seenBy: readerId, seenAt: seenAt.toISOString() };
+      if (receipt.messageIds.length) bus.publish(conversationWith, { kind: 'messageSeen', receipt });
+      await publishUnreadCount(readerId);
+      return receipt;
+    },
+
+    /** One conversation, newest first. */
+    async conversation(userId: number, withUserId: number, page: PageRequest): Promise<Page<MessageView>> {
+      const rows = await prisma.message.findMany({
+        where: {
+          OR: [
+            { senderId: userId, receiverId: withUserId },
+            { senderId: withUserId, receiverId: userId },
+          ],
+          ...(page.before ? { id: { lt: page.before } } : {}),
+        },
+        orderBy: { id: 'desc' },
+        take: page.limit + 1,
+      });
+      return toPage(rows.map(messageView), page.limit);
+    },
+
+    /** The inbox: one entry per conversation partner, the most recently active first. */
+    async inbox(userId: number, page: PageRequest): Promise<Page<ConversationView>> {
+      const latest = await prisma.$queryRaw<{ other: number; lastId: number; unread: number }[]>`
+        WITH mine AS (
+          SELECT id, CASE WHEN "senderId" = ${userId} THEN "receiverId" ELSE "senderId" END AS other
+          FROM "Message" WHERE "senderId" = ${userId} OR "receiverId" = ${userId}
+        ), latest AS (SELECT other, MAX(id) AS "lastId" FROM mine GROUP BY other)
+        SELECT l.other, l."lastId",
+          (SELECT COUNT(*) FROM "Message" u WHERE u."receiverId" = ${userId} AND u."senderId" = l.other AND u."seenAt" IS NULL)::int AS unread
+        FROM latest l
+        WHERE ${page.before ?? null}::int IS NULL OR l."lastId" < ${page.before ?? null}::int
+        ORDER BY l."lastId" DESC
+        LIMIT ${page.limit + 1}`;
+      const { items, hasMore } = toPage(latest, page.limit);
+      const [messages, users] = await Promise.all([
+        prisma.message.findMany({ where: { id: { in: items.map((i) => i.lastId) } } }),
+        prisma.user.findMany({ where: { id: { in: items.map((i) => i.other) } } }),
+      ]);
+      const messageById = new Map(messages.map((m) => [m.id, messageView(m)]));
+      const userById = new Map(users.map((u) => [u.id, userView(u)]));
+      return {
+        items: items.map((i) => ({ with: userById.get(i.other)!, lastMessage: messageById.get(i.lastId)!, unreadCount: i.unread })),
+        hasMore,
+      };
+    },
+
+    /** Messages to this user that no connection of theirs has received yet, oldest first (the offline queue). */
+    async undelivered(userId: number, limit = 1000): Promise<MessageView[]> {
+      const rows = await prisma.message.findMany({ where: { receiverId: userId, deliveredAt: null }, orderBy: { id: 'asc' }, take: limit });
+      return rows.map(messageView);
+    },
+
+    /** Records that a message was written to one of its receiver's sockets; it will not be queued again. */
+    markDelivered(messageId: number): Promise<void> {
+      pendingDelivered.add(messageId);
+      return flushDelivered();
+    },
+
+    /** Waits for pending delivery records (shutdown). */
+    flush: () => flushing ?? Promise.resolve(),
+  };
+}

@@ -1,0 +1,107 @@
+// One stream per user. Local subscribers are served straight from memory, so delivery on this instance keeps
+// working while Redis is down; with REDIS_URL every event is also relayed through
+// @graphql-yoga/redis-event-target to the other instances, which drop nothing but their own echoes.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { UserEvent } from './user-event.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export type UserEventListener = (event: UserEvent) => void;
+
+export interface Bus {
+  publish(userId: number, event: UserEvent): void;
+  /** Resolves once the listener receives events published by any instance; returns the unsubscribe function. */
+  subscribe(userId: number, listener: UserEventListener): Promise<() => void>;
+  /** True when cross-instance delivery works (always true without Redis). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+interface Relayed {
+  origin: string;
+  userId: number;
+  event: UserEvent;
+}
+
+const channel = (userId: number) => `user:${userId}`;
+
+export function createBus(options: { redisUrl?: string; logger: Logger; metrics: Metrics }): Bus {
+  const { logger, metrics } = options;
+  const local = new EventEmitter();
+  local.setMaxListeners(0);
+  const emitLocal = (userId: number, event: UserEvent) => {
+    for (const listener of local.listeners(channel(userId)) as UserEventListener[]) {
+      try {
+        listener(event);
+      } catch (err) {
+        logger.error({ err, userId }, 'user event listener failed');
+      }
+    }
+  };
+  if (!options.redisUrl) {
+    return {
+      publish: emitLocal,
+      async subscribe(userId, listener) {
+        local.on(channel(userId), listener);
+        return () => local.off(channel(userId), listener);
+      },
+      healthy: async () => true,
+      close: async () => void local.removeAllListeners(),
+    };
+  }
+
+  const origin = randomUUID();
+  // Publishing fails fast while Redis is away instead of queueing without bound; the subscriber connection
+  // reconnects and re-subscribes on its own (ioredis autoResubscribe).
+  const publishClient = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const subscribeClient = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
+    client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis connection error'));
+  }
+  const target = createRedisEventTarget<CustomEvent<Relayed>>({ publishClient, subscribeClient });
+  const relay = (event: CustomEvent<Relayed>) => {
+    const { origin: from, userId, event: userEvent } = event.detail;
+    if (from === origin) return;
+    metrics.busReceived.inc();
+    emitLocal(userId, userEvent);
+  };
+
+  return {
+    publish(userId, event) {
+      emitLocal(userId, event);
+      if (publishClient.status !== 'ready') {
+        metrics.busErrors.inc();
+        logger.warn({ userId, kind: event.kind }, 'redis unavailable: event delivered on this instance only');
+        return;
+      }
+      target.dispatchEvent(new CustomEvent(channel(userId), { detail: { origin, userId, event } }));
+      metrics.busPublished.inc();
+    },
+    async subscribe(userId, listener) {
+      const name = channel(userId);
+      local.on(name, listener);
+      // One Redis subscription per user on this instance, however many connections the user has here.
+      if (local.listenerCount(name) === 1) target.addEventListener(name, relay);
+      const unsubscribe = () => {
+        local.off(name, listener);
+        if (local.listenerCount(name) === 0) target.removeEventListener(name, relay);
+      };
+      // SUBSCRIBE is idempotent: awaiting our own confirms the target's (same connection, in order). While
+      // Redis is away, ioredis re-subscribes on reconnect; waiting for that would stall the caller.
+      if (subscribeClient.status === 'ready') await subscribeClient.subscribe(name).catch(() => undefined);
+      return unsubscribe;
+    },
+    async healthy() {
+      return publishClient.status === 'ready' && subscribeClient.status === 'ready';
+    },
+    async close() {
+      local.removeAllListeners();
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

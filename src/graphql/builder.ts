@@ -1,0 +1,40 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { Domain } from '../domain/index.ts';
+import type { Session } from '../domain/accounts.ts';
+import type { Bus } from '../events/bus.ts';
+
+export interface GraphQLContext {
+  domain: Domain;
+  bus: Bus;
+  clientIp: string;
+  /** The caller's session; throws UNAUTHORIZED when the request carries no valid token. */
+  session(): Promise<Session>;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  Scalars: { DateTime: { Input: Date; Output: Date | string } };
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  plugins: [RelayPlugin],
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+});
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 UTC timestamp, e.g. 2024-01-15T10:30:00.000Z',
+  serialize: (value) => (typeof value === 'string' ? value : value.toISOString()),
+  parseValue: (value) => {
+    const date = new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO-8601 timestamp');
+    return date;
+  },
+});

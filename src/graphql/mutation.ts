@@ -1,0 +1,69 @@
+import { builder } from './builder.ts';
+import { AuthPayloadType, Comment, Message, MessagesSeen, NotificationsSeen, User, Video } from './types.ts';
+
+builder.mutationType({
+  fields: (t) => ({
+    register: t.field({
+      type: AuthPayloadType,
+      args: { username: t.arg.string({ required: true }), password: t.arg.string({ required: true }), avatarUrl: t.arg.string() },
+      resolve: (_, args, ctx) => ctx.domain.accounts.register(args, ctx.clientIp),
+    }),
+    login: t.field({
+      type: AuthPayloadType,
+      args: { username: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
+      resolve: (_, args, ctx) => ctx.domain.accounts.login(args, ctx.clientIp),
+    }),
+    sendMessage: t.field({
+      type: Message,
+      args: { receiverId: t.arg.int({ required: true }), content: t.arg.string({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.messages.send((await ctx.session()).userId, args.receiverId, args.content),
+    }),
+    markMessagesSeen: t.field({
+      type: MessagesSeen,
+      description: 'Marks messages from `conversationWith` to you as seen; omit messageIds for all of them.',
+      args: { conversationWith: t.arg.int({ required: true }), messageIds: t.arg.intList() },
+      resolve: async (_, args, ctx) => ctx.domain.messages.markSeen((await ctx.session()).userId, args.conversationWith, args.messageIds),
+    }),
+    setTyping: t.boolean({
+      args: { conversationWith: t.arg.int({ required: true }), isTyping: t.arg.boolean({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.typing.set((await ctx.session()).userId, args.conversationWith, args.isTyping),
+    }),
+    markNotificationsSeen: t.field({
+      type: NotificationsSeen,
+      description: 'Marks your notifications seen; omit notificationIds for all of them.',
+      args: { notificationIds: t.arg.intList() },
+      resolve: async (_, args, ctx) => ctx.domain.notifications.markSeen((await ctx.session()).userId, args.notificationIds),
+    }),
+    createVideo: t.field({
+      type: Video,
+      args: { title: t.arg.string({ required: true }), thumbUrl: t.arg.string() },
+      resolve: async (_, args, ctx) => ctx.domain.social.createVideo((await ctx.session()).userId, args),
+    }),
+    likeVideo: t.field({
+      type: Video,
+      args: { videoId: t.arg.int({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.social.likeVideo((await ctx.session()).userId, args.videoId),
+    }),
+    unlikeVideo: t.field({
+      type: Video,
+      args: { videoId: t.arg.int({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.social.unlikeVideo((await ctx.session()).userId, args.videoId),
+    }),
+    commentOnVideo: t.field({
+      type: Comment,
+      description: 'Comments (or replies, with parentId); `@username` mentions notify those users.',
+      args: { videoId: t.arg.int({ required: true }), content: t.arg.string({ required: true }), parentId: t.arg.int() },
+      resolve: async (_, args, ctx) => ctx.domain.social.commentOnVideo((await ctx.session()).userId, args),
+    }),
+    followUser: t.field({
+      type: User,
+      args: { userId: t.arg.int({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.social.followUser((await ctx.session()).userId, args.userId),
+    }),
+    unfollowUser: t.field({
+      type: User,
+      args: { userId: t.arg.int({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.social.unfollowUser((await ctx.session()).userId, args.userId),
+    }),
+  }),
+});

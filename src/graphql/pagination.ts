@@ -1,0 +1,35 @@
+// Relay connections over the domain's newest-first pages. A cursor is the id of the item (for conversations:
+// of their last message), so it stays valid while new items arrive.
+import { invalid } from '../domain/errors.ts';
+import { MAX_PAGE, type Page, type PageRequest } from '../domain/views.ts';
+
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export const DEFAULT_PAGE = 20;
+
+export function pageRequest(args: ConnectionArgs): PageRequest {
+  if (args.last != null || args.before != null) throw invalid('Only forward pagination (first/after) is supported');
+  const limit = args.first ?? DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid(`first must be between 1 and ${MAX_PAGE}`);
+  if (args.after == null) return { limit };
+  if (!/^[1-9][0-9]{0,9}$/.test(args.after)) throw invalid('after is not a valid cursor');
+  return { limit, before: Number(args.after) };
+}
+
+export function toConnection<T>(page: Page<T>, cursorOf: (item: T) => number, args: ConnectionArgs) {
+  const edges = page.items.map((node) => ({ cursor: String(cursorOf(node)), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasMore,
+      hasPreviousPage: args.after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// Prometheus metrics. One registry per app value, so several apps in one process (tests) do not collide.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Transport = 'graphql-ws' | 'json-ws' | 'rest' | 'graphql';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    activeConnections: new Gauge({ name: 'rt_active_connections', help: 'Open sockets by transport', labelNames: ['transport'] as const, registers }),
+    eventsDelivered: new Counter({ name: 'rt_events_delivered_total', help: 'Events written to sockets', labelNames: ['transport', 'type'] as const, registers }),
+    messagesSent: new Counter({ name: 'rt_messages_sent_total', help: 'Messages stored', labelNames: ['transport'] as const, registers }),
+    deliveryLatency: new Histogram({
+      name: 'rt_delivery_latency_seconds',
+      help: 'From commit to socket write, for messages and notifications',
+      labelNames: ['transport'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    connectionErrors: new Counter({ name: 'rt_connection_errors_total', help: 'Sockets closed by errors, limits or heartbeats', labelNames: ['transport', 'reason'] as const, registers }),
+    authFailures: new Counter({ name: 'rt_auth_failures_total', help: 'Rejected credentials', labelNames: ['reason'] as const, registers }),
+    rateLimited: new Counter({ name: 'rt_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['kind'] as const, registers }),
+    busPublished: new Counter({ name: 'rt_bus_published_total', help: 'Events relayed to Redis', registers }),
+    busReceived: new Counter({ name: 'rt_bus_received_total', help: 'Events received from other instances', registers }),
+    busErrors: new Counter({ name: 'rt_bus_errors_total', help: 'Events not relayed because Redis was unavailable', registers }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

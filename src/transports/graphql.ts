@@ -1,0 +1,108 @@
+// GraphQL over HTTP (yoga, with GraphiQL) and over graphql-ws on the same path.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { schema } from '../graphql/schema.ts';
+import type { GraphQLContext } from '../graphql/builder.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Domain } from '../domain/index.ts';
+import type { Session } from '../domain/accounts.ts';
+import { bearerToken } from '../auth/tokens.ts';
+import type { Bus } from '../events/bus.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { clientIp } from './http-util.ts';
+
+interface ServerContext {
+  req: IncomingMessage;
+  res?: ServerResponse;
+  /** Set for graphql-ws operations: the session authenticated at connection_init. */
+  wsSession?: Session;
+}
+
+export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger: Logger; metrics: Metrics; maxPayloadBytes: number }) {
+  const { domain, bus, logger, metrics } = deps;
+
+  const yoga = createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: { title: 'Realtime API', subscriptionsProtocol: 'WS' },
+    landingPage: false,
+    logging: false,
+    plugins: [maxDepthPlugin({ n: 8 }), costLimitPlugin({ maxCost: 5000 })],
+    context: ({ req, request, wsSession }) => {
+      let session: Promise<Session> | undefined;
+      return {
+        domain,
+        bus,
+        clientIp: clientIp(req),
+        session: () => (wsSession ? Promise.resolve(wsSession) : (session ??= domain.accounts.authenticate(bearerToken(request?.headers.get('authorization'))))),
+      };
+    },
+    maskedErrors: {
+      // Domain errors keep their message and code; anything else is logged and reported without details.
+      maskError(error) {
+        // Walk to the root cause by shape: graphql's CJS and ESM builds both load here, so instanceof lies.
+        let original = error as { originalError?: unknown; path?: readonly (string | number)[] };
+        while (original?.originalError) original = original.originalError as typeof original;
+        if (original instanceof AppError) {
+          const { code, retryAfterMs } = original;
+          return new GraphQLError(original.message, { path: (error as GraphQLError).path, extensions: { code, ...(retryAfterMs ? { retryAfterMs } : {}) } });
+        }
+        // Errors of the request itself (syntax, validation, variables) are the client's to read.
+        if (original === error && (error as Error).name === 'GraphQLError') return error as GraphQLError;
+        logger.error({ err: original }, 'graphql resolver failed');
+        return new GraphQLError('Internal server error', { path: (error as GraphQLError).path, extensions: { code: 'INTERNAL_ERROR' } });
+      },
+    },
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
+  type Extra = { request: IncomingMessage; session?: Session };
+  useServer<Record<string, unknown>, Extra>(
+    {
+      // graphql-ws closes with 4403 Forbidden when this returns false.
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const token = typeof params.token === 'string' ? params.token : bearerToken(String(params.authorization ?? ctx.extra.request.headers.authorization ?? ''));
+        try {
+          ctx.extra.session = await domain.accounts.authenticate(token);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({ req: ctx.extra.request, wsSession: ctx.extra.session, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length) return errors;
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+    },
+    wss,
+  );
+  wss.on('connection', (socket) => {
+    metrics.activeConnections.inc({ transport: 'graphql-ws' });
+    socket.once('close', () => metrics.activeConnections.dec({ transport: 'graphql-ws' }));
+  });
+
+  return {
+    handleRequest: (req: IncomingMessage, res: ServerResponse) => yoga(req, res, { req, res }),
+    wss,
+  };
+}

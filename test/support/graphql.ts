@@ -1,0 +1,153 @@
+// A small GraphQL client over fetch and graphql-ws, with timeouts on every wait.
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
+import { SignJWT } from 'jose';
+import { TEST_SECRET } from './server.ts';
+
+export interface GraphQLResult<T = Record<string, any>> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string; retryAfterMs?: number } }[];
+}
+
+export async function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return (await res.json()) as GraphQLResult<T>;
+}
+
+/** The data of a successful operation; throws with the errors otherwise. */
+export async function gqlOk<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<T> {
+  const result = await gql<T>(url, query, variables, token);
+  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data;
+}
+
+/** The error code of a failed operation. */
+export async function gqlErrorCode(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<string | undefined> {
+  const result = await gql(url, query, variables, token);
+  return result.errors?.[0]?.extensions?.code;
+}
+
+export interface TestUser {
+  id: number;
+  username: string;
+  token: string;
+}
+
+export const uniqueName = (prefix = 'u') => `${prefix}_${randomBytes(5).toString('hex')}`;
+
+export async function registerUser(url: string, prefix = 'u', avatarUrl?: string): Promise<TestUser> {
+  const username = uniqueName(prefix);
+  const data = await gqlOk<{ register: { token: string; user: { id: number } } }>(
+    url,
+    'mutation($u: String!, $p: String!, $a: String) { register(username: $u, password: $p, avatarUrl: $a) { token user { id } } }',
+    { u: username, p: 'correct horse battery', a: avatarUrl },
+  );
+  return { id: data.register.user.id, username, token: data.register.token };
+}
+
+export async function mintToken(claims: Record<string, unknown>, options: { expiresIn?: string | number; secret?: string; alg?: string } = {}) {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: options.alg ?? 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h')
+    .sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
+}
+
+/** Values pushed by a subscription, awaited one at a time with a timeout. */
+export class Inbox<T> {
+  private items: T[] = [];
+  private waiters: ((item: T) => void)[] = [];
+  error: unknown;
+
+  push(item: T) {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(item);
+    else this.items.push(item);
+  }
+
+  next(timeoutMs = 5000): Promise<T> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`nothing arrived within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = (value: T) => {
+        clearTimeout(timer);
+        resolve(value);
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Items that arrived and were not taken yet. */
+  get pending(): readonly T[] {
+    return this.items;
+  }
+}
+
+export interface GraphQLSocket {
+  client: Client;
+  /** Starts a subscription; resolves once it is live on the server. */
+  subscribe<T = any>(query: string, variables?: Record<string, unknown>): Promise<Inbox<T> & { stop(): void }>;
+  close(): Promise<void>;
+}
+
+/** A graphql-ws connection; resolves once the server acknowledged connection_init. */
+export async function connectGraphQLWs(wsUrl: string, connectionParams: Record<string, unknown>): Promise<GraphQLSocket> {
+  let acknowledged!: () => void;
+  let failed!: (reason: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    acknowledged = resolve;
+    failed = reject;
+  });
+  const client = createClient({
+    url: `${wsUrl}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    lazy: false,
+    retryAttempts: 0,
+    on: { connected: () => acknowledged(), closed: (event) => failed(event) },
+  });
+  await withTimeout(ready, 5000, 'graphql-ws connection');
+  const start = (query: string, variables?: Record<string, unknown>) => {
+    const inbox = new Inbox<any>() as Inbox<any> & { stop(): void };
+    inbox.stop = client.subscribe(
+      { query, variables },
+      {
+        next: (value) => inbox.push(value.errors ? { errors: value.errors } : value.data),
+        error: (err) => (inbox.error = err),
+        complete: () => undefined,
+      },
+    );
+    return inbox;
+  };
+  return {
+    client,
+    async subscribe(query, variables) {
+      const inbox = start(query, variables);
+      // graphql-ws does not acknowledge a started subscription. The server handles a socket's subscribe frames
+      // in order, so once a later subscription has answered with its first value, this one is live too.
+      const probe = start('subscription { unreadMessageCount }');
+      await probe.next(5000);
+      probe.stop();
+      return inbox;
+    },
+    close: () => client.dispose() as Promise<void>,
+  };
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms))),
+  ]);
+}
