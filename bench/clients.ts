@@ -1,6 +1,7 @@
 // Receiving connections of the load generator, one function per transport, all reduced to (type, data) events:
 //   json     the service's legacy JSON socket (and the ws-floor): /api/v1/ws?token=, answers `ping` with `pong`
-//   gql      graphql-ws on /graphql, `subscription { messageNew { … } }`, reported as type 'message:new'
+//   gql      graphql-ws on /graphql, `subscription { messageNew { … } }` reported as type 'message:new' (or other
+//            subscriptions, each reported under the event type it is given)
 //   socketio Socket.IO 4 client, websocket transport only, JWT in `auth.token`
 import { createClient } from 'graphql-ws';
 import { io as ioClient } from 'socket.io-client';
@@ -18,7 +19,9 @@ export interface Conn {
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
-const MESSAGE_NEW = 'subscription { messageNew { id senderId receiverId content createdAt } }';
+/** graphql-ws subscriptions a connection opens, by the event type their results are reported as. */
+export type GqlSubscriptions = Record<string, string>;
+export const MESSAGE_NEW: GqlSubscriptions = { 'message:new': 'subscription { messageNew { id senderId receiverId content createdAt } }' };
 
 function withTimeout<T>(what: string, executor: (resolve: (v: T) => void, reject: (e: Error) => void) => () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -34,7 +37,7 @@ function withTimeout<T>(what: string, executor: (resolve: (v: T) => void, reject
   });
 }
 
-function connectJson(port: number, token: string, userId: number, on: OnEvent): Promise<Conn> {
+function connectJson(port: number, token: string, userId: number, on: OnEvent, _subs?: GqlSubscriptions): Promise<Conn> {
   return withTimeout('json socket', (resolve, reject) => {
     const ws = new WebSocket(`ws://${HOST}:${port}/api/v1/ws?token=${token}`);
     let open = false;
@@ -53,7 +56,7 @@ function connectJson(port: number, token: string, userId: number, on: OnEvent): 
   });
 }
 
-function connectGraphqlWs(port: number, token: string, userId: number, on: OnEvent): Promise<Conn> {
+function connectGraphqlWs(port: number, token: string, userId: number, on: OnEvent, subs: GqlSubscriptions = MESSAGE_NEW): Promise<Conn> {
   return withTimeout('graphql-ws', (resolve, reject) => {
     let open = false;
     const client = createClient({
@@ -71,19 +74,22 @@ function connectGraphqlWs(port: number, token: string, userId: number, on: OnEve
         closed: (e) => open && on('close', describe(e)),
       },
     });
-    client.subscribe<{ messageNew: unknown }>(
-      { query: MESSAGE_NEW },
-      {
-        next: (r) => (r.data ? on('message:new', r.data.messageNew) : on('error', r.errors)),
-        error: (e) => on('error', describe(e)),
-        complete: () => {},
-      },
-    );
+    for (const [type, query] of Object.entries(subs)) {
+      client.subscribe<Record<string, unknown>>(
+        { query },
+        {
+          // A result holds one root field: report its value as the event's data.
+          next: (r) => (r.data ? on(type, Object.values(r.data)[0]) : on('error', r.errors)),
+          error: (e) => on('error', describe(e)),
+          complete: () => {},
+        },
+      );
+    }
     return () => void client.dispose();
   });
 }
 
-function connectSocketIo(port: number, token: string, userId: number, on: OnEvent): Promise<Conn> {
+function connectSocketIo(port: number, token: string, userId: number, on: OnEvent, _subs?: GqlSubscriptions): Promise<Conn> {
   return withTimeout('socket.io', (resolve, reject) => {
     const socket = ioClient(`http://${HOST}:${port}`, {
       transports: ['websocket'],
@@ -111,6 +117,8 @@ export interface ConnectSpec {
   userId: number;
   token: string;
   on: OnEvent;
+  /** gql only: what to subscribe to (default `messageNew`). */
+  subscriptions?: GqlSubscriptions;
 }
 
 export interface ConnectReport {
@@ -131,7 +139,7 @@ export async function connectMany(transport: Transport, port: number, specs: Con
     while (next < specs.length) {
       const s = specs[next++];
       try {
-        conns.push(await CONNECTORS[transport](port, s.token, s.userId, s.on));
+        conns.push(await CONNECTORS[transport](port, s.token, s.userId, s.on, s.subscriptions));
       } catch (e) {
         failed++;
         firstError ??= describe(e);

@@ -1,0 +1,154 @@
+// The standard set: every scenario against every target, one after the other on this machine, bounded so that
+// the whole set ends in under 10 minutes. Writes bench/results/<timestamp>.json and bench/results/latest.md and
+// prints the Markdown to stdout.
+//
+//   node --import tsx bench/run-all.ts [--targets service,socketio,ws-floor] [--quick] [--budget 570]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { describe, log, runScenario, type Options, type RunResult, type TrialResult } from './load.ts';
+import { machineInfo, now, REPO, type TargetKind } from './lib.ts';
+
+const { values } = parseArgs({
+  options: { targets: { type: 'string' }, quick: { type: 'boolean' }, budget: { type: 'string' } },
+});
+const targets = (values.targets ?? 'service,socketio,ws-floor').split(',') as TargetKind[];
+const quick = values.quick ?? false;
+const budgetS = Number(values.budget ?? 570);
+
+// Scale of the standard set; --quick is a smoke test of the harness itself (about a minute per target).
+const S = quick
+  ? { users: 50, rate: 200, duration: 6, sockets: 1000, maxTrials: 3, maxBudget: 30, likers: 100 }
+  : { users: 1000, rate: 500, duration: 10, sockets: 19_000, maxTrials: 6, maxBudget: 66, likers: 500 };
+
+type Spec = Partial<Options> & { target: TargetKind };
+const specs: Spec[] = [];
+for (const target of targets) {
+  const base = { target, users: S.users, rate: S.rate, duration: S.duration, ramp: 3 } as const;
+  specs.push({ ...base, scenario: 'fanout', devices: 2 });
+  if (target === 'service') {
+    specs.push({ ...base, scenario: 'fanout', devices: 2, recv: 'gql' });
+    specs.push({ ...base, scenario: 'fanout', devices: 2, send: 'graphql' });
+  }
+  specs.push({ ...base, scenario: 'cross', devices: 2 });
+}
+for (const target of targets) {
+  specs.push({ target, scenario: 'max', users: S.users, devices: 1, rate: 250, duration: 8, ramp: 2, drain: 3, trials: S.maxTrials, budget: S.maxBudget });
+}
+for (const target of targets) specs.push({ target, scenario: 'idle', connections: S.sockets, concurrency: 200 });
+if (targets.includes('service')) {
+  specs.push({ target: 'service', scenario: 'notify', users: S.likers, devices: 2, rate: 200, duration: 30, ramp: 2 });
+}
+
+const started = new Date();
+const t0 = now();
+const results: RunResult[] = [];
+const skipped: Spec[] = [];
+for (const spec of specs) {
+  const elapsed = (now() - t0) / 1000;
+  // A scenario's rough cost: start-up + connect + traffic (the max search spends its budget).
+  const cost = spec.scenario === 'max' ? (spec.budget ?? 0) + 15 : spec.scenario === 'idle' ? 45 : (spec.duration ?? 10) + 15;
+  if (elapsed + cost > budgetS) {
+    skipped.push(spec);
+    log(`skipped (time budget): ${spec.scenario} ${spec.target}`);
+    continue;
+  }
+  log(`--- ${spec.scenario} ${spec.target} ${spec.recv ?? ''} ${spec.send ?? ''} (${Math.round(elapsed)} s elapsed)`);
+  const r = await runScenario({ ...spec, label: `${spec.scenario}_${spec.target}`.replace('-', '') });
+  log(describe(r));
+  results.push(r);
+}
+
+// ---------------------------------------------------------------- report
+
+const f = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? '–' : String(Math.round(x * 10 ** digits) / 10 ** digits));
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+const table = (head: string[], rows: (string | number)[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+const errs = (t: TrialResult) => Object.entries(t.httpErrors).map(([k, v]) => `${k}×${v}`).join(' ') || '0';
+
+const delivery = results.filter((r) => r.trial);
+const maxes = results.filter((r) => r.scenario === 'max');
+const idles = results.filter((r) => r.scenario === 'idle');
+const find = (scenario: string, target: TargetKind, variant?: string) =>
+  results.find((r) => r.scenario === scenario && r.target === target && (!variant || r.variant === variant) && !r.error);
+
+function ratios(): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  const add = (what: string, value: number | undefined, target: string, met: boolean | undefined) =>
+    out.push([what, f(value, 2), target, met === undefined ? 'n/a' : met ? 'met' : '**not met**']);
+  const max = (t: TargetKind) => find('max', t)?.maxRate;
+  const svc = max('service');
+  const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
+  const sio = ratio(svc, max('socketio'));
+  add('max rate, JSON socket ÷ Socket.IO peer', sio, '≥ 1.0', sio === undefined ? undefined : sio >= 1);
+  const floor = ratio(svc, max('ws-floor'));
+  add('max rate, JSON socket ÷ ws+pg floor', floor, '≥ 0.6', floor === undefined ? undefined : floor >= 0.6);
+  const peers = ratio(max('socketio'), max('ws-floor'));
+  add('(context) max rate, Socket.IO peer ÷ ws+pg floor', peers, '–', undefined);
+  const kb = ratio(find('idle', 'service')?.idle?.perSocketKB, find('idle', 'ws-floor')?.idle?.perSocketKB);
+  add('RSS per idle socket, service ÷ ws floor', kb, '≤ 1.5', kb === undefined ? undefined : kb <= 1.5);
+  const open = find('idle', 'service')?.idle?.openAfterSettle;
+  add('idle sockets held open by the service', open, `${S.sockets} (fd limit 20,000)`, open === undefined ? undefined : open >= S.sockets);
+  const single = find('fanout', 'service', 'rest → json')?.trial?.latencyMs.p50;
+  const cross = find('cross', 'service')?.trial?.latencyMs.p50;
+  const delta = cross !== undefined && single !== undefined ? cross - single : undefined;
+  add('cross-instance p50 − single p50 (ms)', delta, '≤ 2', delta === undefined ? undefined : delta <= 2);
+  const gql = ratio(find('fanout', 'service', 'rest → gql')?.trial?.latencyMs.p50, single);
+  add('graphql-ws p50 ÷ JSON socket p50', gql, '≤ 1.3', gql === undefined ? undefined : gql <= 1.3);
+  return out;
+}
+
+const m = machineInfo();
+const md = [
+  `# Benchmark results ${started.toISOString()}`,
+  '',
+  `Machine: ${m.cpuModel}, ${m.cpuCount} vCPUs, ${m.totalMemMB} MB, ${m.platform}, Node ${m.node}; load average at the end ${m.loadavg.join(' ')}.`,
+  `Set: ${quick ? 'quick' : 'standard'}, targets ${targets.join(', ')}; ${Math.round((now() - t0) / 1000)} s.`,
+  '',
+  '## Targets of issue #5 (ratios inside this run)',
+  '',
+  table(['what', 'measured', 'target', 'verdict'], ratios()),
+  '',
+  '## Delivery (open-loop senders, latency from just before the send to receipt, steady state after the ramp)',
+  '',
+  table(
+    ['scenario', 'target', 'send → receive', 'users×devices', 'rate/s', 'achieved/s', 'delivered/expected', 'lost', 'dup', 'errors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'server CPU %', 'server RSS MB', 'generator CPU %', 'machine busy %'],
+    delivery.map((r) => {
+      const t = r.trial!;
+      return [r.scenario, r.target, r.variant, `${r.options.users}×${r.options.devices}`, t.rate, t.achievedRate, `${t.delivered}/${t.expected}`, t.lost, t.duplicates, errs(t),
+        t.latencyMs.p50, t.latencyMs.p95, t.latencyMs.p99, t.latencyMs.max, t.usage.serverCpuPct.join(' + '), t.usage.serverRssPeakMB.join(' + '), t.usage.generatorCpuPct, t.usage.machineBusyPct];
+    }),
+  ),
+  '',
+  `## Max sustainable rate (p99 < 100 ms, no loss, no errors; ${S.users} receivers, REST senders)`,
+  '',
+  table(
+    ['target', 'max msg/s', 'trials (rate: p99 ms, pass)', 'server CPU % at max', 'generator CPU % at max'],
+    maxes.map((r) => {
+      const best = r.trials?.find((t) => t.pass && t.rate === r.maxRate);
+      return [r.target, `${r.maxBounded ? '' : '≥ '}${r.maxRate ?? '–'}`, (r.trials ?? []).map((t) => `${t.rate}: ${t.latencyMs.p99}${t.pass ? ' ✓' : ' ✗'}`).join(', '), best?.usage.serverCpuPct.join(' ') ?? '–', best?.usage.generatorCpuPct ?? '–'];
+    }),
+  ),
+  '',
+  '## Idle sockets',
+  '',
+  table(
+    ['target', 'transport', 'sockets open', 'failed', 'connect/s', 'server RSS before → after MB', 'KB per socket', 'server CPU % while connecting'],
+    idles.map((r) => [r.target, r.variant, r.idle?.openAfterSettle ?? '–', r.connect?.failed ?? '–', r.connect?.perSecond ?? '–',
+      r.idle ? `${r.idle.baseRssMB} → ${r.idle.rssMB}` : '–', r.idle?.perSocketKB ?? '–', r.idle?.usage.serverCpuPct.join(' ') ?? '–']),
+  ),
+  '',
+  ...results.filter((r) => r.notify).map((r) => `Notify: unseen count on the owner's devices ${r.notify!.lastUnseenCount.join(', ')} for ${r.trial!.ok} actions (${r.notify!.unseenCountCorrect ? 'correct' : '**wrong**'}).`),
+  ...results.filter((r) => r.error).map((r) => `Error in ${r.scenario} ${r.target} (${r.variant}): ${r.error}`),
+  ...skipped.map((s) => `Skipped for the time budget: ${s.scenario} ${s.target}.`),
+  '',
+].join('\n');
+
+const dir = path.join(REPO, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const stamp = started.toISOString().replace(/[:.]/g, '-');
+writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ startedAt: started, quick, targets, machine: m, results, skipped }, null, 2));
+writeFileSync(path.join(dir, 'latest.md'), md);
+console.log(md);
+log(`wrote bench/results/${stamp}.json and bench/results/latest.md`);
+process.exit(results.some((r) => r.error) ? 1 : 0);
