@@ -54,6 +54,7 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
   }
 
   const origin = randomUUID();
+  let closed = false;
   // Publishing fails fast while Redis is away instead of queueing without bound; the subscriber connection
   // reconnects and re-subscribes on its own (ioredis autoResubscribe).
   const publishClient = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -61,7 +62,20 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
   for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis connection error'));
   }
-  const target = createRedisEventTarget<CustomEvent<Relayed>>({ publishClient, subscribeClient });
+  // The event target fires these calls and forgets them; a failure (Redis away, or closing) must be logged and
+  // counted, not become an unhandled rejection.
+  const failed = (what: string) => (err: Error) => {
+    metrics.busErrors.inc();
+    logger.warn({ err: err.message }, `redis ${what} failed`);
+  };
+  const target = createRedisEventTarget<CustomEvent<Relayed>>({
+    publishClient: { publish: (name: string, message: string) => publishClient.publish(name, message).catch(failed('publish')) } as unknown as Redis,
+    subscribeClient: {
+      on: subscribeClient.on.bind(subscribeClient),
+      subscribe: (name: string) => subscribeClient.subscribe(name).catch(failed('subscribe')),
+      unsubscribe: (name: string) => subscribeClient.unsubscribe(name).catch(failed('unsubscribe')),
+    } as unknown as Redis,
+  });
   const relay = (event: CustomEvent<Relayed>) => {
     const { origin: from, userId, event: userEvent } = event.detail;
     if (from === origin) return;
@@ -87,11 +101,11 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
       if (local.listenerCount(name) === 1) target.addEventListener(name, relay);
       const unsubscribe = () => {
         local.off(name, listener);
-        if (local.listenerCount(name) === 0) target.removeEventListener(name, relay);
+        if (local.listenerCount(name) === 0 && !closed) target.removeEventListener(name, relay);
       };
       // SUBSCRIBE is idempotent: awaiting our own confirms the target's (same connection, in order). While
       // Redis is away, ioredis re-subscribes on reconnect; waiting for that would stall the caller.
-      if (subscribeClient.status === 'ready') await subscribeClient.subscribe(name).catch(() => undefined);
+      if (subscribeClient.status === 'ready') await subscribeClient.subscribe(name).catch(failed('subscribe'));
       return unsubscribe;
     },
     async healthy() {
@@ -99,6 +113,7 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
     },
     async close() {
       local.removeAllListeners();
+      closed = true;
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
       publishClient.disconnect();
       subscribeClient.disconnect();

@@ -114,6 +114,8 @@ export async function connectGraphQLWs(wsUrl: string, connectionParams: Record<s
     connectionParams,
     lazy: false,
     retryAttempts: 0,
+    // Closes are observed through `on.closed`; the default handler would print every one.
+    onNonLazyError: () => undefined,
     on: { connected: () => acknowledged(), closed: (event) => failed(event) },
   });
   await withTimeout(ready, 5000, 'graphql-ws connection');
