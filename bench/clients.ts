@@ -128,8 +128,11 @@ export interface ConnectReport {
   ms: number;
 }
 
-/** Opens every connection in `specs` with at most `concurrency` handshakes in flight. */
-export async function connectMany(transport: Transport, port: number, specs: ConnectSpec[], concurrency: number): Promise<ConnectReport> {
+/**
+ * Opens every connection in `specs` with at most `concurrency` handshakes in flight. No handshake starts after
+ * `budgetMs`; the ones left count as failed.
+ */
+export async function connectMany(transport: Transport, port: number, specs: ConnectSpec[], concurrency: number, budgetMs = 120_000): Promise<ConnectReport> {
   const t0 = performance.now();
   const conns: Conn[] = [];
   let failed = 0;
@@ -137,6 +140,12 @@ export async function connectMany(transport: Transport, port: number, specs: Con
   let next = 0;
   const worker = async () => {
     while (next < specs.length) {
+      if (performance.now() - t0 > budgetMs) {
+        failed += specs.length - next;
+        firstError ??= `connect budget of ${budgetMs / 1000} s exhausted`;
+        next = specs.length;
+        break;
+      }
       const s = specs[next++];
       try {
         conns.push(await CONNECTORS[transport](port, s.token, s.userId, s.on, s.subscriptions));

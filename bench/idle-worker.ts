@@ -16,6 +16,7 @@ interface Init {
   count: number;
   devices: number;
   concurrency: number;
+  budgetMs: number;
 }
 
 const LIFETIME_MS = 15 * 60_000; // a forgotten worker still ends
@@ -36,7 +37,7 @@ process.on('message', async (msg: { cmd: string } & Partial<Init>) => {
     }
     process.send!({ ready: true });
   } else if (msg.cmd === 'go') {
-    const rep = await connectMany(init.transport, init.port, specs, init.concurrency);
+    const rep = await connectMany(init.transport, init.port, specs, init.concurrency, init.budgetMs);
     conns = rep.conns;
     process.send!({ connected: conns.length, failed: rep.failed, firstError: rep.firstError, ms: rep.ms, closedEarly });
   } else if (msg.cmd === 'status') {

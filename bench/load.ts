@@ -40,7 +40,7 @@ export interface Options {
   connections: number;
   procs: number;
   concurrency: number;
-  /** max: pass criterion and search bounds. */
+  /** max: pass criterion and search bounds (trials, seconds); idle: seconds allowed for connecting. */
   maxP99: number;
   trials: number;
   budget: number;
@@ -427,7 +427,7 @@ async function idleScenario(s: Session, result: RunResult) {
     const transport = receiverTransport(opts);
     await Promise.all(workers.map((w, k) => ask(w, {
       cmd: 'init', transport, port: inst.port, secret: s.secret, from: k * per, count: Math.max(0, Math.min(per, n - k * per)),
-      devices: opts.devices, concurrency: Math.ceil(opts.concurrency / procs),
+      devices: opts.devices, concurrency: Math.ceil(opts.concurrency / procs), budgetMs: opts.budget * 1000,
     })));
     const usage = new UsageWindow([inst.pid]).start();
     const t0 = now();
