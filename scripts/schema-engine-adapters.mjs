@@ -145,11 +145,12 @@ export async function pgliteFactory({ dir }) {
 }
 
 // PGlite is one process per data directory: two processes on one directory both start and corrupt each other's
-// view. Hold `<dir>.lock` (holding our pid) while the directory is open, wait a little for a previous holder (the
-// CLI kills its engine right after use, so the previous engine may still be closing), then refuse clearly.
+// view. Hold `<dir>/.lock` (holding our pid; the server's src/db/directory-lock.ts uses the same file, so the server
+// and migrations exclude each other) while the directory is open. Wait a little for a previous holder (the CLI kills
+// its engine right after use, so the previous engine may still be closing), then refuse clearly.
 export async function lockDataDir(dir, waitMs = 15_000) {
-  const lockPath = `${dir.replace(/[\\/]+$/, '')}.lock`;
-  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
+  const lockPath = path.join(dir, '.lock');
+  fs.mkdirSync(dir, { recursive: true });
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -164,8 +165,10 @@ export async function lockDataDir(dir, waitMs = 15_000) {
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
     }
-    const holder = Number(fs.readFileSync(lockPath, 'utf8'));
-    if (!isAlive(holder)) {
+    const content = readOrEmpty(lockPath);
+    const holder = Number(content);
+    // An empty file is a lock being taken (created, pid not written yet): give it the same wait as a live holder.
+    if (content ? !isAlive(holder) : Date.now() > deadline) {
       fs.rmSync(lockPath, { force: true }); // stale: its process is gone
       continue;
     }
@@ -176,6 +179,14 @@ export async function lockDataDir(dir, waitMs = 15_000) {
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function readOrEmpty(file) {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return ''; // released meanwhile
   }
 }
 
