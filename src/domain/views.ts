@@ -48,6 +48,7 @@ export interface PageRequest {
 }
 
 export const MAX_PAGE = 100;
+export const DEFAULT_PAGE = 20;
 
 export function toPage<T>(rows: T[], limit: number): Page<T> {
   return { items: rows.slice(0, limit), hasMore: rows.length > limit };
