@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createGraphQLTransport } from './transports/graphql.ts';
 import { createOpsHandler } from './transports/ops.ts';
+import { createRestHandler } from './transports/rest.ts';
 import { pathnameOf } from './transports/http-util.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -61,10 +62,12 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     readiness: { draining: () => draining, database: db.ping, bus: bus.healthy },
     registry: metrics.registry,
   });
+  const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES });
 
   const server = createServer((req, res) => {
     const pathname = pathnameOf(req);
     if (ops(pathname, req, res)) return;
+    if (rest(pathname, req, res)) return;
     void graphql.handleRequest(req, res);
   });
   const socketServers = { '/graphql': graphql.wss } as const;
