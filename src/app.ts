@@ -52,6 +52,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     tokens,
     limits,
     metrics,
+    logger,
     messageMaxLength: config.messageMaxLength,
     typingTimeoutMs: config.typingTimeoutMs,
   });

@@ -3,6 +3,7 @@ import type { Prisma } from '../db/database.ts';
 import type { Bus } from '../events/bus.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { RateLimits } from './rate-limits.ts';
 import { createAccounts } from './accounts.ts';
 import { createMessages } from './messages.ts';
@@ -16,6 +17,7 @@ export interface DomainDeps {
   tokens: TokenService;
   limits: RateLimits;
   metrics: Metrics;
+  logger: Logger;
   messageMaxLength: number;
   typingTimeoutMs: number;
 }
@@ -23,12 +25,12 @@ export interface DomainDeps {
 export type Domain = ReturnType<typeof createDomain>;
 
 export function createDomain(deps: DomainDeps) {
-  const { prisma, bus, limits } = deps;
+  const { prisma, bus, limits, metrics, logger } = deps;
   const accounts = createAccounts(deps);
   const notifications = createNotifications({ prisma, bus });
   return {
     accounts,
-    messages: createMessages({ prisma, bus, limits, maxLength: deps.messageMaxLength }),
+    messages: createMessages({ prisma, bus, limits, metrics, logger, maxLength: deps.messageMaxLength }),
     notifications,
     social: createSocial({ prisma, notifications, maxLength: deps.messageMaxLength }),
     typing: createTyping({ bus, limits, accounts, timeoutMs: deps.typingTimeoutMs }),

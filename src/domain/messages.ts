@@ -7,6 +7,8 @@ import { AppError, invalid } from './errors.ts';
 import { cleanText } from './content.ts';
 import { messageView, toPage, userView, type Page, type PageRequest } from './views.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export interface ConversationView {
   with: UserView;
@@ -16,8 +18,8 @@ export interface ConversationView {
 
 export type Messages = ReturnType<typeof createMessages>;
 
-export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLimits; maxLength: number }) {
-  const { prisma, bus, limits } = deps;
+export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLimits; metrics: Metrics; logger: Logger; maxLength: number }) {
+  const { prisma, bus, limits, metrics, logger } = deps;
 
   const unreadCount = (userId: number) => prisma.message.count({ where: { receiverId: userId, seenAt: null } });
 
@@ -42,6 +44,7 @@ export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLim
     unreadCount,
 
     async send(senderId: number, receiverId: number, content: unknown): Promise<MessageView> {
+      const started = performance.now();
       const text = cleanText(content, 'content', deps.maxLength);
       if (receiverId === senderId) throw invalid('You cannot message yourself');
       await limits.consume('message', senderId);
@@ -55,6 +58,8 @@ export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLim
       const message = messageView(row);
       bus.publish(receiverId, { kind: 'messageNew', message });
       await publishUnreadCount(receiverId);
+      metrics.messagesSent.inc();
+      logger.info({ messageId: message.id, senderId, receiverId, ms: Math.round(performance.now() - started) }, 'message sent');
       return message;
     },
 
@@ -118,8 +123,13 @@ export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLim
     },
 
     /** Messages to this user that no connection of theirs has received yet, oldest first (the offline queue). */
-    async undelivered(userId: number, limit = 1000): Promise<MessageView[]> {
-      const rows = await prisma.message.findMany({ where: { receiverId: userId, deliveredAt: null }, orderBy: { id: 'asc' }, take: limit });
+    async undelivered(userId: number, page: { limit?: number; afterId?: number } = {}): Promise<MessageView[]> {
+      // Paged by id: deliveries are recorded asynchronously, so re-reading the first page could return it again.
+      const rows = await prisma.message.findMany({
+        where: { receiverId: userId, deliveredAt: null, ...(page.afterId ? { id: { gt: page.afterId } } : {}) },
+        orderBy: { id: 'asc' },
+        take: page.limit ?? 1000,
+      });
       return rows.map(messageView);
     },
 
