@@ -91,6 +91,10 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
         };
         return args;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const type = Object.keys(('data' in result && result.data) || {})[0] ?? 'error';
+        metrics.eventsDelivered.inc({ transport: 'graphql-ws', type });
+      },
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
     },
