@@ -12,6 +12,7 @@ import { createDomain, type Domain } from './domain/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createGraphQLTransport } from './transports/graphql.ts';
+import { createJsonSocketTransport } from './transports/json-socket/index.ts';
 import { createOpsHandler } from './transports/ops.ts';
 import { createRestHandler } from './transports/rest.ts';
 import { pathnameOf } from './transports/http-util.ts';
@@ -59,6 +60,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
 
   let draining = false;
   const graphql = createGraphQLTransport({ domain, bus, logger, metrics, maxPayloadBytes: MAX_FRAME_BYTES });
+  const jsonSocket = createJsonSocketTransport({ domain, bus, logger, metrics, ws: config.ws, maxPayloadBytes: MAX_FRAME_BYTES });
   const ops = createOpsHandler({
     readiness: { draining: () => draining, database: db.ping, bus: bus.healthy },
     registry: metrics.registry,
@@ -71,7 +73,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     if (rest(pathname, req, res)) return;
     void graphql.handleRequest(req, res);
   });
-  const socketServers = { '/graphql': graphql.wss } as const;
+  const socketServers = { '/graphql': graphql.wss, '/api/v1/ws': jsonSocket.wss } as const;
   server.on('upgrade', (req, socket, head) => {
     const wss = socketServers[pathnameOf(req) as keyof typeof socketServers];
     if (!wss || draining) {
@@ -104,6 +106,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       await Promise.race([closed, timeout]);
       server.closeAllConnections();
       for (const wss of Object.values(socketServers)) for (const ws of wss.clients) ws.terminate();
+      jsonSocket.close();
       domain.typing.close();
       await domain.messages.flush();
       await Promise.allSettled([bus.close(), limits.close()]);

@@ -1,0 +1,286 @@
+// One legacy JSON socket, from authentication to close (contract section 4). A thin adapter: reads the user's
+// stream through the registry and calls the domain for client frames; no rule of its own beyond the protocol.
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+import { AppError, toAppError } from '../../domain/errors.ts';
+import type { Domain } from '../../domain/index.ts';
+import type { Session } from '../../domain/accounts.ts';
+import { bearerToken } from '../../auth/tokens.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { clientIp } from '../http-util.ts';
+import { parseClientFrame, type ClientFrame } from './client-frames.ts';
+import { connectedFrame, encode, errorFrame, pingFrame, refreshedFrame, type EncodedEvent } from './frames.ts';
+import { Heartbeat, type Expiry, type HeartbeatOptions } from './heartbeat.ts';
+import type { ConnectionRegistry } from './registry.ts';
+
+/** Close codes of this socket besides the standard ones ws sends itself (1009 frame too large). */
+export const CloseCode = {
+  idle: 4000,
+  unauthorized: 4401,
+  pongTimeout: 4408,
+  internalError: 1011,
+  /** The server shuts down (app.close): reconnect at once, to another instance. */
+  restart: 1012,
+  /** The client stopped reading and its unsent data passed WS_MAX_BUFFERED_BYTES: try again later. */
+  slowConsumer: 1013,
+} as const;
+
+const TRANSPORT = 'json-ws';
+// Client frames waiting for the domain before the server stops reading the socket: TCP back-pressure instead of
+// an unbounded backlog in memory.
+const MAX_PENDING_FRAMES = 64;
+const QUEUE_PAGE = 500;
+
+const EXPIRIES: Record<Expiry, [code: number, reason: string]> = {
+  idle: [CloseCode.idle, 'Idle timeout'],
+  pong_timeout: [CloseCode.pongTimeout, 'No pong'],
+  token_expired: [CloseCode.unauthorized, 'Token expired'],
+};
+
+export interface ConnectionDeps {
+  domain: Domain;
+  registry: ConnectionRegistry<Connection>;
+  logger: Logger;
+  metrics: Metrics;
+  ws: HeartbeatOptions & { maxBufferedBytes: number };
+}
+
+let lastId = 0;
+
+function tokenOf(req: IncomingMessage): string | undefined {
+  const fromQuery = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+  return fromQuery || bearerToken(req.headers.authorization);
+}
+
+export class Connection {
+  readonly id = ++lastId;
+  /** 0 until authenticated. */
+  userId = 0;
+  private readonly openedAt = Date.now();
+  private readonly heartbeat: Heartbeat;
+  /** Live events that arrive while the offline queue is being sent; undefined once it has been. */
+  private held: EncodedEvent[] | undefined = [];
+  /** Message ids sent from the offline queue: a live copy can still arrive later and is dropped. */
+  private readonly queued = new Set<number>();
+  /** Client frames are handled one after another, after the connection flow, in the order they arrived. */
+  private work: Promise<void>;
+  private pending = 0;
+  private closedBy?: string;
+
+  constructor(
+    private readonly ws: WebSocket,
+    req: IncomingMessage,
+    private readonly deps: ConnectionDeps,
+  ) {
+    deps.metrics.activeConnections.inc({ transport: TRANSPORT });
+    this.heartbeat = new Heartbeat(deps.ws, () => this.send(pingFrame()), (why) => this.expired(why));
+    ws.on('message', (data) => this.receive(data));
+    ws.on('error', (err: Error & { code?: string }) => {
+      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
+      this.closedBy ??= reason;
+      deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason });
+      deps.logger.info({ userId: this.userId, connection: this.id, reason }, 'json socket error');
+    });
+    ws.once('close', (code) => this.closed(code));
+    this.work = this.open(tokenOf(req), clientIp(req));
+  }
+
+  /** An event of this user's stream (from the registry). */
+  deliver(encoded: EncodedEvent): void {
+    if (this.held) this.held.push(encoded);
+    else void this.forward(encoded);
+  }
+
+  /** Stops the timers and leaves the registry; called on close, whatever kind, and on shutdown. */
+  dispose(): void {
+    this.heartbeat.stop();
+    this.deps.registry.remove(this);
+  }
+
+  private async open(token: string | undefined, ip: string): Promise<void> {
+    let session: Session;
+    try {
+      session = await this.deps.domain.accounts.authenticate(token);
+    } catch (err) {
+      const error = toAppError(err);
+      // Whatever is wrong with a token (bad signature, unknown user, a bad claim) is UNAUTHORIZED to the client.
+      return error.code === 'INTERNAL_ERROR' ? this.fail(err) : this.reject(error.message);
+    }
+    if (!this.isOpen) return;
+    this.userId = session.userId;
+    try {
+      // Subscribed before the counts and the queue are read, so nothing published in between is lost.
+      await this.deps.registry.add(this);
+      if (!this.isOpen) return;
+      this.send(connectedFrame(this.userId));
+      this.heartbeat.start(session.exp);
+      this.deps.logger.info({ userId: this.userId, ip, connection: this.id }, 'json socket connected');
+      await this.sendBacklog();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** The current counts, then the offline queue oldest first, then the live events held meanwhile. */
+  private async sendBacklog() {
+    const { messages, notifications } = this.deps.domain;
+    const [unread, unseen] = await Promise.all([messages.unreadCount(this.userId), notifications.unseenCount(this.userId)]);
+    this.write(encode({ kind: 'unreadMessageCount', count: unread }), false);
+    this.write(encode({ kind: 'unseenCount', count: unseen }), false);
+    for (let afterId = 0; this.isOpen; ) {
+      const page = await messages.undelivered(this.userId, { afterId, limit: QUEUE_PAGE });
+      for (const message of page) {
+        this.queued.add(message.id);
+        await this.paced(this.write(encode({ kind: 'messageNew', message }), false));
+      }
+      if (page.length < QUEUE_PAGE) break;
+      afterId = page.at(-1)!.id;
+    }
+    // Events keep arriving in `held` while it is written; it is let go of only once it is empty.
+    const held = this.held ?? [];
+    for (let i = 0; i < held.length; i++) await this.paced(this.forward(held[i]!));
+    this.held = undefined;
+  }
+
+  /** Lets the socket drain while a backlog is written, so that a long queue does not look like a slow consumer. */
+  private async paced(written: Promise<void> | undefined) {
+    if (written && this.ws.bufferedAmount > this.deps.ws.maxBufferedBytes / 2) await written;
+  }
+
+  /** A live event, unless it is a message already sent from the offline queue. */
+  private forward(encoded: EncodedEvent): Promise<void> | undefined {
+    if (encoded.event.kind === 'messageNew' && this.queued.has(encoded.event.message.id)) return;
+    return this.write(encoded, true);
+  }
+
+  private receive(data: RawData) {
+    let frame: ClientFrame;
+    try {
+      // binaryType is ws' default 'nodebuffer': every frame, text or binary, arrives as one Buffer.
+      frame = parseClientFrame((data as Buffer).toString('utf8'));
+    } catch (err) {
+      this.heartbeat.activity();
+      return this.enqueue(() => Promise.reject(err));
+    }
+    // A pong is taken at once: it must never wait behind domain work or a long offline queue.
+    if (frame.type === 'pong') return this.heartbeat.pong();
+    this.heartbeat.activity();
+    this.enqueue(() => this.dispatch(frame));
+  }
+
+  /** Runs client work one frame after another, after the connection flow: answers keep the frames' order. */
+  private enqueue(task: () => Promise<void>) {
+    if (++this.pending === MAX_PENDING_FRAMES) this.ws.pause();
+    this.work = this.work.then(async () => {
+      try {
+        if (this.isOpen) await task();
+      } catch (err) {
+        const error = toAppError(err);
+        if (error.code === 'INTERNAL_ERROR') this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket frame failed');
+        this.sendError(error);
+      } finally {
+        if (--this.pending < MAX_PENDING_FRAMES && this.ws.isPaused) this.ws.resume();
+      }
+    });
+  }
+
+  private async dispatch(frame: Exclude<ClientFrame, { type: 'pong' }>): Promise<void> {
+    const { messages, typing, notifications, accounts } = this.deps.domain;
+    switch (frame.type) {
+      case 'message:mark_seen':
+        // The reader's connections get message:unread_count, the senders message:seen: both from the domain.
+        await messages.markSeen(this.userId, frame.data.conversationWith, frame.data.messageIds);
+        return;
+      case 'message:typing':
+        await typing.set(this.userId, frame.data.conversationWith, frame.data.isTyping);
+        return;
+      case 'notification:mark_seen':
+        // Every connection of the user, this one too, gets notification:seen and the new count from the stream.
+        await notifications.markSeen(this.userId, frame.data?.notificationIds);
+        return;
+      case 'auth:refresh': {
+        const session = await accounts.authenticate(frame.data.token);
+        if (session.userId !== this.userId) throw new AppError('UNAUTHORIZED', 'Token belongs to another user');
+        this.heartbeat.expireAt(session.exp);
+        this.send(refreshedFrame(session.exp));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Writes an event frame. A message written counts as received (contract section 4) and leaves the queue; for
+   * messages the result settles once the frame reached the kernel.
+   */
+  private write({ event, type, json }: EncodedEvent, live: boolean): Promise<void> | undefined {
+    if (!this.writable()) return;
+    const { domain, metrics, logger } = this.deps;
+    metrics.eventsDelivered.inc({ transport: TRANSPORT, type });
+    const createdAt = event.kind === 'messageNew' ? event.message.createdAt : event.kind === 'notificationNew' ? event.notification.createdAt : undefined;
+    // Queued messages waited for their receiver, not for the server: they would only blur the latency.
+    if (live && createdAt) metrics.deliveryLatency.observe({ transport: TRANSPORT }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
+    if (event.kind !== 'messageNew') return void this.ws.send(json);
+    const { id } = event.message;
+    // Recorded once the bytes reached the kernel; a write that fails leaves the message in the offline queue.
+    return new Promise((resolve) =>
+      this.ws.send(json, (err) => {
+        if (!err) domain.messages.markDelivered(id).catch((e: unknown) => logger.warn({ err: e, messageId: id }, 'could not record delivery'));
+        resolve();
+      }),
+    );
+  }
+
+  private send(frame: object) {
+    if (this.writable()) this.ws.send(JSON.stringify(frame));
+  }
+
+  private sendError(error: AppError) {
+    this.send(errorFrame(error.code, error.message, error.retryAfterMs));
+  }
+
+  /** Open and keeping up. A client that stopped reading is closed rather than buffered for without bound. */
+  private writable(): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes) return true;
+    this.close(CloseCode.slowConsumer, 'Slow consumer', 'slow_consumer');
+    return false;
+  }
+
+  private get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  private reject(message: string) {
+    this.sendError(new AppError('UNAUTHORIZED', message));
+    this.close(CloseCode.unauthorized, 'Unauthorized', 'unauthorized');
+  }
+
+  private expired(why: Expiry) {
+    if (why === 'token_expired') this.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
+    this.close(...EXPIRIES[why], why);
+  }
+
+  private fail(err: unknown) {
+    this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket connection failed');
+    this.sendError(toAppError(err));
+    this.close(CloseCode.internalError, 'Internal error', 'internal_error');
+  }
+
+  /** Closes from this side; `metric` names the reason in rt_connection_errors_total. */
+  private close(code: number, reason: string, metric: string) {
+    if (!this.isOpen) return;
+    this.closedBy = metric;
+    this.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason: metric });
+    this.ws.close(code, reason);
+  }
+
+  private closed(code: number) {
+    this.dispose();
+    const { metrics, logger } = this.deps;
+    metrics.activeConnections.dec({ transport: TRANSPORT });
+    // 1006: the peer vanished without a close frame (network interruption, killed app).
+    if (code === 1006 && !this.closedBy) metrics.connectionErrors.inc({ transport: TRANSPORT, reason: 'abnormal' });
+    if (this.userId) logger.info({ userId: this.userId, connection: this.id, code, durationMs: Date.now() - this.openedAt }, 'json socket disconnected');
+  }
+}

@@ -1,0 +1,55 @@
+// The legacy JSON WebSocket at /api/v1/ws (contract section 4, docs/protocol.md): an adapter over the same domain
+// and user streams as GraphQL. app.ts routes upgrades to `wss` and closes its sockets with 1012 on shutdown.
+import { WebSocketServer } from 'ws';
+import type { Bus } from '../../events/bus.ts';
+import type { Domain } from '../../domain/index.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { Connection } from './connection.ts';
+import { ConnectionRegistry } from './registry.ts';
+
+export { CloseCode } from './connection.ts';
+
+export interface JsonSocketDeps {
+  domain: Domain;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+  ws: Config['ws'];
+  /** Larger client frames close the socket with 1009. */
+  maxPayloadBytes: number;
+}
+
+export function createJsonSocketTransport(deps: JsonSocketDeps) {
+  const logger = deps.logger.child({ transport: 'json-ws' });
+  const registry = new ConnectionRegistry<Connection>(deps.bus, logger);
+  const allowedOrigins = deps.ws.allowedOrigins?.length ? new Set(deps.ws.allowedOrigins) : undefined;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: deps.maxPayloadBytes,
+    // Browsers always send Origin, so a foreign page cannot open a socket with a user's token. Other clients
+    // (mobile apps, servers) send none and are let through: their token is what authenticates them.
+    verifyClient: allowedOrigins
+      ? (info, done) => {
+          if (!info.origin || allowedOrigins.has(info.origin)) return done(true);
+          deps.metrics.connectionErrors.inc({ transport: 'json-ws', reason: 'origin' });
+          logger.warn({ origin: info.origin }, 'json socket origin refused');
+          done(false, 403, 'Origin not allowed');
+        }
+      : undefined,
+  });
+  wss.on('connection', (ws, req) => new Connection(ws, req, { domain: deps.domain, registry, logger, metrics: deps.metrics, ws: deps.ws }));
+
+  return {
+    wss,
+    registry,
+    /** Stops every connection's timers and subscription; app.close() has already closed the sockets. */
+    close() {
+      for (const connection of [...registry.connections()]) connection.dispose();
+    },
+  };
+}
+
+export type JsonSocketTransport = ReturnType<typeof createJsonSocketTransport>;
