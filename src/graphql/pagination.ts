@@ -1,7 +1,7 @@
 // Relay connections over the domain's newest-first pages. A cursor is the id of the item (for conversations:
 // of their last message), so it stays valid while new items arrive.
 import { invalid } from '../domain/errors.ts';
-import { MAX_PAGE, type Page, type PageRequest } from '../domain/views.ts';
+import { DEFAULT_PAGE, MAX_PAGE, type Page, type PageRequest } from '../domain/views.ts';
 
 export interface ConnectionArgs {
   first?: number | null;
@@ -9,8 +9,6 @@ export interface ConnectionArgs {
   last?: number | null;
   before?: string | null;
 }
-
-export const DEFAULT_PAGE = 20;
 
 export function pageRequest(args: ConnectionArgs): PageRequest {
   if (args.last != null || args.before != null) throw invalid('Only forward pagination (first/after) is supported');
