@@ -282,6 +282,20 @@ describe('REST /api/v1', () => {
       expectError(await rest('GET', '/nope'), 404, 'NOT_FOUND');
     });
 
+    it('answers CORS preflights and marks every answer as readable by any origin', async () => {
+      const preflight = await fetch(`${url}/api/v1/messages/`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+      const unauthorized = await fetch(`${url}/api/v1/notifications/`, { headers: { origin: 'https://app.example' }, signal: AbortSignal.timeout(5000) });
+      expect(unauthorized.status).toBe(401);
+      expect(unauthorized.headers.get('access-control-allow-origin')).toBe('*');
+    });
+
     it('405 for a wrong method on a known path, with Allow', async () => {
       const cases: [string, string, string][] = [
         ['DELETE', '/messages/', 'GET, HEAD, POST'],

@@ -65,6 +65,17 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
   };
 
   async function serve(pathname: string, req: IncomingMessage, res: ServerResponse) {
+    // Browser apps on another origin may call with their Bearer token; no cookies are involved, so any origin may.
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, HEAD, POST',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
     try {
       const methods = routes[pathname.slice(PREFIX.length).replace(/\/$/, '')];
       if (!methods) throw new AppError('NOT_FOUND', `No such endpoint: ${pathname}`);
