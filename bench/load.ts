@@ -387,22 +387,33 @@ async function messageScenario(s: Session, result: RunResult) {
   }
 }
 
-/** Doubles the rate while trials pass, then bisects between the best pass and the lowest failure. */
+/**
+ * Doubles the rate while trials pass, then bisects between the best pass and the lowest failure. A short
+ * warm-up trial (discarded) comes first, and a failure is repeated once before it counts: on a shared 2-vCPU
+ * machine one noisy trial would otherwise end the search far below the real limit.
+ */
 async function searchMax(opts: Options, tr: Traffic): Promise<TrialResult[]> {
-  const trials: TrialResult[] = [];
   const deadline = now() + opts.budget * 1000;
+  const warm = await runTrial({ ...opts, duration: 4, ramp: 1 }, tr, Math.round(opts.rate / 2));
+  log(`  warm-up (not counted): ${describeTrial(warm)}`);
+  const trials: TrialResult[] = [];
+  const repeated = new Set<number>();
   let lo = 0;
   let hi = Infinity;
   let rate = opts.rate;
-  for (let k = 0; k < opts.trials && now() + (opts.duration + opts.drain) * 1000 < deadline; k++) {
+  for (let k = 0; k < opts.trials && now() + (2 + opts.duration + opts.drain) * 1000 < deadline; k++) {
+    await sleep(2000); // let the previous trial's backlog and garbage go
     const t = await runTrial(opts, tr, rate);
     trials.push(t);
     log(`  max trial ${k + 1}: ${describeTrial(t)}`);
-    if (t.pass) lo = rate;
+    if (!t.pass && !repeated.has(rate)) {
+      repeated.add(rate); // same rate once more
+      continue;
+    }
+    if (t.pass) lo = Math.max(lo, rate);
     else hi = Math.min(hi, rate);
     if (hi !== Infinity && hi - lo <= Math.max(10, 0.08 * hi)) break;
     rate = hi === Infinity ? rate * 2 : lo === 0 ? Math.round(hi / 2) : Math.round((lo + hi) / 2 / 10) * 10;
-    await sleep(2000); // let the previous trial's backlog and garbage go
   }
   return trials;
 }

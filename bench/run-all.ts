@@ -19,7 +19,7 @@ const budgetS = Number(values.budget ?? 570);
 // Scale of the standard set; --quick is a smoke test of the harness itself (about a minute per target).
 const S = quick
   ? { users: 50, rate: 200, duration: 6, sockets: 1000, idleBudget: 20, maxTrials: 3, maxBudget: 30, likers: 100 }
-  : { users: 1000, rate: 200, duration: 10, sockets: 19_000, idleBudget: 45, maxTrials: 6, maxBudget: 66, likers: 500 };
+  : { users: 1000, rate: 200, duration: 10, sockets: 19_000, idleBudget: 45, maxTrials: 10, maxBudget: 110, likers: 500 };
 
 type Spec = Partial<Options> & { target: TargetKind };
 const specs: Spec[] = [];
@@ -32,23 +32,29 @@ for (const target of targets) {
   }
   specs.push({ ...base, scenario: 'cross', devices: 2 });
 }
-for (const target of targets) {
-  specs.push({ target, scenario: 'max', users: S.users, devices: 1, rate: 250, duration: 8, ramp: 2, drain: 3, trials: S.maxTrials, budget: S.maxBudget });
-}
 for (const target of targets) specs.push({ target, scenario: 'idle', connections: S.sockets, concurrency: 200, budget: S.idleBudget });
 if (targets.includes('service')) {
   specs.push({ target: 'service', scenario: 'notify', users: S.likers, devices: 2, rate: 200, duration: 30, ramp: 2 });
 }
+// Last, so that each search gets an equal share of whatever time is left (at most S.maxBudget).
+for (const target of targets) {
+  specs.push({ target, scenario: 'max', users: S.users, devices: 1, rate: 400, duration: 6, ramp: 2, drain: 3, trials: S.maxTrials });
+}
 
+const START_COST_S = 15; // start-up, connecting, drain: a rough allowance per scenario
 const started = new Date();
 const t0 = now();
 const results: RunResult[] = [];
 const skipped: Spec[] = [];
-for (const spec of specs) {
+for (const [k, spec] of specs.entries()) {
   const elapsed = (now() - t0) / 1000;
-  // A scenario's rough cost: start-up + connect + traffic (the max search spends its budget).
-  const cost = spec.scenario === 'max' || spec.scenario === 'idle' ? (spec.budget ?? 0) + 15 : (spec.duration ?? 10) + 15;
-  if (elapsed + cost > budgetS) {
+  const left = budgetS - elapsed;
+  if (spec.scenario === 'max') {
+    const searches = specs.slice(k).filter((s) => s.scenario === 'max').length;
+    spec.budget = Math.min(S.maxBudget, Math.floor(left / searches - START_COST_S));
+  }
+  const cost = (spec.scenario === 'max' || spec.scenario === 'idle' ? spec.budget! : spec.duration!) + START_COST_S;
+  if (cost > left || (spec.scenario === 'max' && spec.budget! < 2 * (spec.duration! + 5))) {
     skipped.push(spec);
     log(`skipped (time budget): ${spec.scenario} ${spec.target}`);
     continue;
