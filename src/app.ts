@@ -16,6 +16,7 @@ import { createJsonSocketTransport } from './transports/json-socket/index.ts';
 import { createOpsHandler } from './transports/ops.ts';
 import { createRestHandler } from './transports/rest.ts';
 import { pathnameOf } from './transports/http-util.ts';
+import { createUpgradeHandler } from './transports/upgrade.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
 
@@ -73,14 +74,19 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     if (rest(pathname, req, res)) return;
     void graphql.handleRequest(req, res);
   });
-  const socketServers = { '/graphql': graphql.wss, '/api/v1/ws': jsonSocket.wss } as const;
+  const socketServers = [graphql.wss, jsonSocket.wss];
+  const upgrade = createUpgradeHandler({
+    routes: { '/graphql': { wss: graphql.wss, transport: 'graphql-ws' }, '/api/v1/ws': { wss: jsonSocket.wss, transport: 'json-ws' } },
+    draining: () => draining,
+    limits,
+    metrics,
+    allowedOrigins: config.ws.allowedOrigins,
+  });
   server.on('upgrade', (req, socket, head) => {
-    const wss = socketServers[pathnameOf(req) as keyof typeof socketServers];
-    if (!wss || draining) {
-      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    upgrade(req, socket, head).catch((err) => {
+      logger.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
   });
 
   return {
@@ -100,12 +106,12 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     async close() {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const wss of Object.values(socketServers)) for (const ws of wss.clients) ws.close(1012, 'Server restarting');
+      for (const wss of socketServers) for (const ws of wss.clients) ws.close(1012, 'Server restarting');
       server.closeIdleConnections();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([closed, timeout]);
       server.closeAllConnections();
-      for (const wss of Object.values(socketServers)) for (const ws of wss.clients) ws.terminate();
+      for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
       jsonSocket.close();
       domain.typing.close();
       await domain.messages.flush();

@@ -1,5 +1,6 @@
 // Hardening: the JWT algorithm is pinned, issuer/audience are checked when configured, queries are bounded,
 // and no error carries a stack trace or SQL.
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { gql, gqlErrorCode, gqlOk, mintToken, registerUser } from './support/graphql.ts';
@@ -52,5 +53,42 @@ describe('security', () => {
       const text = JSON.stringify(result.errors);
       expect(text).not.toMatch(/stack|at .*\.ts|SELECT|INSERT|prisma/i);
     }
+  });
+});
+
+describe('payload and socket admission limits', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ env: { WS_ALLOWED_ORIGINS: 'https://app.example', RATE_LIMIT_CONNECTIONS_PER_MIN: '3' } });
+  });
+  afterAll(async () => server?.close());
+
+  it('refuses GraphQL bodies that are too large or of undeclared size', async () => {
+    const big = JSON.stringify({ query: `{ me { id } }${' '.repeat(1024 * 1024)}` });
+    const tooLarge = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, signal: AbortSignal.timeout(5000) });
+    expect(tooLarge.status).toBe(413);
+    const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"query":"{ __typename }"}')), c.close()) });
+    const chunked = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half', signal: AbortSignal.timeout(5000) } as RequestInit);
+    expect(chunked.status).toBe(411);
+  });
+
+  it('refuses sockets from foreign browser origins and past the per-IP attempt limit', async () => {
+    const user = await registerUser(server.url);
+    const attempt = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${server.wsUrl}/api/v1/ws?token=${user.token}`, { headers });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.once('error', reject);
+        setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref();
+      });
+    expect(await attempt({ origin: 'https://evil.example' })).toBe(403);
+    expect(await attempt({ origin: 'https://app.example' })).toBe(101);
+    expect(await attempt({})).toBe(101);
+    expect(await attempt({})).toBe(101);
+    expect(await attempt({})).toBe(429);
   });
 });

@@ -17,12 +17,20 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { clientIp } from './http-util.ts';
 
+function refuse(res: ServerResponse, status: number, message: string) {
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'INVALID_MESSAGE' } }] }));
+}
+
 interface ServerContext {
   req: IncomingMessage;
   res?: ServerResponse;
   /** Set for graphql-ws operations: the session authenticated at connection_init. */
   wsSession?: Session;
 }
+
+/** GraphQL request bodies above this are refused (413) before they are read. */
+export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
 export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger: Logger; metrics: Metrics; maxPayloadBytes: number }) {
   const { domain, bus, logger, metrics } = deps;
@@ -106,7 +114,15 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
   });
 
   return {
-    handleRequest: (req: IncomingMessage, res: ServerResponse) => yoga(req, res, { req, res }),
+    handleRequest(req: IncomingMessage, res: ServerResponse) {
+      // The body's size must be declared so it can be refused before it is read; GraphQL clients always declare it.
+      if (req.method === 'POST') {
+        const declared = req.headers['content-length'];
+        if (declared === undefined) return refuse(res, 411, 'Content-Length required');
+        if (Number(declared) > MAX_GRAPHQL_BODY_BYTES) return refuse(res, 413, `Request body over ${MAX_GRAPHQL_BODY_BYTES} bytes`);
+      }
+      return yoga(req, res, { req, res });
+    },
     wss,
   };
 }
