@@ -175,9 +175,9 @@ describe('JSON socket /api/v1/ws', () => {
 
     it('marks seen: the sender gets message:seen with only its ids, every device of the reader the new count', async () => {
       const [alice, bob, carol] = await users(3);
-      const [a1, a2, c1] = [await send(alice, bob, 'a1'), await send(alice, bob, 'a2'), await send(carol, bob, 'c1')];
       const [phone, web, aliceSocket, carolSocket] = await Promise.all([connect(bob), connect(bob), connect(alice), connect(carol)]);
-      for (const device of [phone, web]) await messageIds(device, 3);
+      const [a1, a2, c1] = [await send(alice, bob, 'a1'), await send(alice, bob, 'a2'), await send(carol, bob, 'c1')];
+      for (const device of [phone, web]) for (const [i, message] of [a1, a2, c1].entries()) await expectMessage(device, message, i + 1);
 
       // Bob names Carol's message while reading Alice's conversation: it is not Alice's, so it is ignored.
       phone.send({ type: 'message:mark_seen', data: { conversationWith: alice.id, messageIds: [a1.id, c1.id] } });

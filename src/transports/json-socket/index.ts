@@ -1,12 +1,11 @@
 // The legacy JSON WebSocket at /api/v1/ws (contract section 4, docs/protocol.md): an adapter over the same domain
-// and user streams as GraphQL. app.ts routes upgrades to `wss` and closes its sockets with 1012 on shutdown.
+// and user streams as GraphQL. app.ts admits upgrades to `wss` and closes its sockets with 1012 on shutdown.
 import { WebSocketServer } from 'ws';
 import type { Bus } from '../../events/bus.ts';
 import type { Domain } from '../../domain/index.ts';
-import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { Connection } from './connection.ts';
+import { Connection, type ConnectionDeps } from './connection.ts';
 import { ConnectionRegistry } from './registry.ts';
 
 export { CloseCode } from './connection.ts';
@@ -16,7 +15,7 @@ export interface JsonSocketDeps {
   bus: Bus;
   logger: Logger;
   metrics: Metrics;
-  ws: Config['ws'];
+  ws: ConnectionDeps['ws'];
   /** Larger client frames close the socket with 1009. */
   maxPayloadBytes: number;
 }
@@ -24,22 +23,8 @@ export interface JsonSocketDeps {
 export function createJsonSocketTransport(deps: JsonSocketDeps) {
   const logger = deps.logger.child({ transport: 'json-ws' });
   const registry = new ConnectionRegistry<Connection>(deps.bus, logger);
-  const allowedOrigins = deps.ws.allowedOrigins?.length ? new Set(deps.ws.allowedOrigins) : undefined;
-
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: deps.maxPayloadBytes,
-    // Browsers always send Origin, so a foreign page cannot open a socket with a user's token. Other clients
-    // (mobile apps, servers) send none and are let through: their token is what authenticates them.
-    verifyClient: allowedOrigins
-      ? (info, done) => {
-          if (!info.origin || allowedOrigins.has(info.origin)) return done(true);
-          deps.metrics.connectionErrors.inc({ transport: 'json-ws', reason: 'origin' });
-          logger.warn({ origin: info.origin }, 'json socket origin refused');
-          done(false, 403, 'Origin not allowed');
-        }
-      : undefined,
-  });
+  // Path, draining, browser Origin and per-IP attempts are checked before the upgrade (transports/upgrade.ts).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
   wss.on('connection', (ws, req) => new Connection(ws, req, { domain: deps.domain, registry, logger, metrics: deps.metrics, ws: deps.ws }));
 
   return {
