@@ -144,7 +144,7 @@ export function tokenMinter(secret: string) {
 // ---------------------------------------------------------------- HTTP
 
 export interface HttpResult {
-  status: number; // 0 = network error or timeout
+  status: number; // 0 = network error or timeout, named in `body`
   body: string;
 }
 
@@ -166,7 +166,7 @@ export function postJson(agent: Agent, port: number, urlPath: string, token: str
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (err: NodeJS.ErrnoException) =>
-        resolve(retry && req.reusedSocket && err.code === 'ECONNRESET' ? attempt(false) : { status: 0, body: '' }),
+        resolve(retry && req.reusedSocket && err.code === 'ECONNRESET' ? attempt(false) : { status: 0, body: err.code ?? err.message }),
       );
       req.end(payload);
     });

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { connectMany, type Conn, type Transport } from './clients.ts';
 import {
   createScratchDb, dropScratchDb, machineInfo, now, postJson, rssMB, sleep, startInstance, startPrivateRedis,
-  summarize, tokenMinter, UsageWindow, warmAgent, type Instance, type Summary, type TargetKind, type Usage,
+  summarize, tokenMinter, UsageWindow, warmAgent, type HttpResult, type Instance, type Summary, type TargetKind, type Usage,
 } from './lib.ts';
 
 export type Scenario = 'fanout' | 'cross' | 'idle' | 'notify' | 'max';
@@ -95,7 +95,7 @@ export interface RunResult {
   /** False when no trial failed: maxRate is then only a lower bound (the budget ran out first). */
   maxBounded?: boolean;
   idle?: { baseRssMB: number; rssMB: number; perSocketKB: number; openAfterSettle: number; usage: Usage };
-  notify?: { videoId: number; actions: number; lastUnseenCount: number[]; unseenCountCorrect: boolean };
+  notify?: { videoId: number; actions: number; received: number[]; lastUnseenCount: number[]; unseenCountCorrect: boolean };
   error?: string;
 }
 
@@ -176,7 +176,7 @@ type Outcome = { ok: true } | { ok: false; error: string };
 /** A GraphQL POST: ok when 200 without `errors`; otherwise the error code. */
 async function graphql(agent: Agent, port: number, token: string, query: string, variables: object): Promise<Outcome & { data?: any }> {
   const r = await postJson(agent, port, '/graphql', token, { query, variables });
-  if (r.status !== 200) return { ok: false, error: `http ${r.status}` };
+  if (r.status !== 200) return { ok: false, error: httpError(r) };
   const body = JSON.parse(r.body);
   if (body.errors?.length) return { ok: false, error: `gql ${body.errors[0].extensions?.code ?? body.errors[0].message}` };
   return { ok: true, data: body.data };
@@ -185,8 +185,10 @@ async function graphql(agent: Agent, port: number, token: string, query: string,
 async function sendMessage(opts: Options, agent: Agent, port: number, token: string, receiverId: number, content: string): Promise<Outcome> {
   if (opts.send === 'graphql') return graphql(agent, port, token, SEND_MESSAGE, { r: receiverId, c: content });
   const r = await postJson(agent, port, '/api/v1/messages/', token, { receiverId, content });
-  return r.status === 201 ? { ok: true } : { ok: false, error: `http ${r.status}` };
+  return r.status === 201 ? { ok: true } : { ok: false, error: httpError(r) };
 }
+
+const httpError = (r: HttpResult) => (r.status ? `http ${r.status}` : `net ${r.body}`);
 
 // ---------------------------------------------------------------- one trial of message traffic
 
@@ -218,13 +220,17 @@ class Trial {
   receive(content: string, device: number) {
     const [tag, trial, seq, sentAt] = content.split(' ');
     if (tag !== 'b' || Number(trial) !== this.id) return; // a late delivery from an earlier trial
-    const i = Number(seq);
+    this.mark(Number(seq), device, Number(sentAt));
+  }
+
+  /** Action i reached `device`; latency counts from `sentAt` when that is after the ramp. */
+  mark(i: number, device: number, sentAt: number) {
+    if (!(i >= 0 && i < this.size)) return;
     const bit = 1 << device;
     if (this.seen[i] & bit) return void this.duplicates++;
     this.seen[i] |= bit;
     this.receipts++;
-    const t = Number(sentAt);
-    if (t >= this.steadyAt) this.latencies.push(now() - t);
+    if (sentAt >= this.steadyAt) this.latencies.push(now() - sentAt);
   }
 
   settle(outcome: Outcome, i: number) {
@@ -256,27 +262,38 @@ interface Traffic {
 let trialCounter = 0;
 
 async function runTrial(opts: Options, tr: Traffic, rate: number): Promise<TrialResult> {
-  const size = Math.min(MAX_MESSAGES, Math.ceil(rate * opts.duration) + 1);
-  const trial = new Trial(++trialCounter, size);
+  const trial = new Trial(++trialCounter, Math.min(MAX_MESSAGES, Math.ceil(rate * opts.duration) + 1));
   tr.route.trial = trial;
-  const usage = new UsageWindow(tr.pids);
-  const devices = opts.devices;
+  try {
+    return await drive(trial, opts, rate, tr.pids, (i, t) =>
+      sendMessage(opts, tr.agent, tr.sendPort, tr.senderTokens[i % tr.senderTokens.length], tr.receiverIds[i % tr.receiverIds.length], `b ${trial.id} ${i} ${t.toFixed(3)}`),
+    );
+  } finally {
+    tr.route.trial = undefined;
+  }
+}
 
+/**
+ * Issues trial actions open-loop at `rate` (`call(i, t)` sends action i, t = its send time), samples the
+ * servers over the steady window, waits up to --drain s for answers, deliveries and `settled`, and sums up.
+ * Receivers report through trial.receive/mark.
+ */
+async function drive(trial: Trial, opts: Options, rate: number, pids: number[], call: (i: number, t: number) => Promise<Outcome>, settled = () => true): Promise<TrialResult> {
+  const usage = new UsageWindow(pids);
+  const devices = opts.devices;
   const fire = (i: number) => {
     if (trial.inflight >= opts.maxInflight) return void trial.skipped++;
-    const receiverId = tr.receiverIds[i % tr.receiverIds.length];
-    const token = tr.senderTokens[i % tr.senderTokens.length];
     trial.inflight++;
     const t = (trial.sendAt[i] = now());
-    void sendMessage(opts, tr.agent, tr.sendPort, token, receiverId, `b ${trial.id} ${i} ${t.toFixed(3)}`).then((o) => trial.settle(o, i));
+    void call(i, t).then((o) => trial.settle(o, i));
   };
-  const sent = await openLoop(rate, opts.duration, opts.ramp, size, fire, () => {
+  const sent = await openLoop(rate, opts.duration, opts.ramp, trial.size, fire, () => {
     trial.steadyAt = now();
     usage.start();
   });
   const sendEnd = now();
   const use = usage.stop();
-  await waitUntil(() => trial.inflight === 0 && trial.receipts >= trial.ok * devices, opts.drain);
+  await waitUntil(() => trial.inflight === 0 && trial.receipts >= trial.ok * devices && settled(), opts.drain);
 
   let delivered = 0;
   let unexpected = 0;
@@ -317,7 +334,6 @@ async function runTrial(opts: Options, tr: Traffic, rate: number): Promise<Trial
   result.pass =
     result.lost === 0 && result.duplicates === 0 && result.skipped === 0 && Object.keys(httpErrors).length === 0 &&
     latencyMs.count > 0 && latencyMs.p99 < opts.maxP99 && result.achievedRate >= 0.95 * rate;
-  tr.route.trial = undefined;
   return result;
 }
 
@@ -467,30 +483,30 @@ const NOTIFICATION_SUBSCRIPTIONS = {
   'notification:unseen_count': 'subscription { unseenCount }',
 };
 
-/** One popular video: each of `users` likers likes it and comments once; the owner's devices count it all. */
+/**
+ * One popular video: each of `users` likers likes it and comments once (action 2k is liker k's like, 2k+1 their
+ * comment); the owner's devices must get every notification once, and a last unseen count equal to the
+ * notifications they got (and so to every acknowledged action, when nothing is lost).
+ */
 async function notifyScenario(s: Session, result: RunResult) {
   const { opts } = s;
   if (opts.target !== 'service') throw new Error('notify drives the service only (the peers have no notifications)');
   const inst = s.instances[0];
   const owner = 1;
   const ownerToken = await s.mint(owner);
-  const sentAt = new Map<string, number>();
-  const seen = Array.from({ length: opts.devices }, () => new Set<string>());
+  const trial = new Trial(++trialCounter, 2 * opts.users);
+  const received = Array.from({ length: opts.devices }, () => 0);
   const lastCount = Array.from({ length: opts.devices }, () => -1);
-  const latencies: number[] = [];
-  let duplicates = 0;
-  const specs = seen.map((mine, d) => ({
+  const specs = received.map((_, d) => ({
     userId: owner,
     token: ownerToken,
     subscriptions: NOTIFICATION_SUBSCRIPTIONS,
     on: (type: string, data: any) => {
       if (type === 'notification:unseen_count') lastCount[d] = typeof data === 'number' ? data : data.count;
       if (type !== 'notification:new') return;
-      const key = `${String(data.type).toLowerCase()}:${data.actor?.id}`;
-      if (mine.has(key)) return void duplicates++;
-      mine.add(key);
-      const t = sentAt.get(key);
-      if (t !== undefined) latencies.push(now() - t);
+      received[d]++;
+      const i = 2 * (Number(data.actor?.id) - owner - 1) + (String(data.type).toLowerCase() === 'comment' ? 1 : 0);
+      trial.mark(i, d, trial.sendAt[i]);
     },
   }));
   const rep = await connectMany(receiverTransport(opts), inst.port, specs, opts.devices);
@@ -502,44 +518,17 @@ async function notifyScenario(s: Session, result: RunResult) {
     const videoId: number = video.data.createVideo.id;
     const likerTokens = await Promise.all(Array.from({ length: opts.users }, (_, k) => s.mint(owner + 1 + k)));
     await sleep(1000);
-
-    const errors: Record<string, number> = {};
-    const httpLatencies: number[] = [];
-    let ok = 0;
-    let inflight = 0;
-    const usage = new UsageWindow([inst.pid]);
-    const fire = (i: number) => {
-      const actor = owner + 1 + (i >> 1);
-      const kind = i & 1 ? 'comment' : 'like';
-      const token = likerTokens[i >> 1];
-      inflight++;
-      const t = now();
-      sentAt.set(`${kind}:${actor}`, t);
-      const call = kind === 'like' ? graphql(agent, inst.port, token, LIKE_VIDEO, { v: videoId }) : graphql(agent, inst.port, token, COMMENT, { v: videoId, c: `comment ${i}` });
-      void call.then((o) => {
-        inflight--;
-        httpLatencies.push(now() - t);
-        if (o.ok) ok++;
-        else errors[o.error] = (errors[o.error] ?? 0) + 1;
-      });
-    };
-    const t0 = now();
-    const actions = await openLoop(opts.rate, opts.duration, opts.ramp, 2 * opts.users, fire, () => usage.start());
-    const seconds = (now() - t0) / 1000;
-    const use = usage.stop();
-    const complete = () => inflight === 0 && seen.every((m, d) => m.size >= ok && lastCount[d] === ok);
-    await waitUntil(complete, opts.drain);
-    const delivered = seen.reduce((a, m) => a + m.size, 0);
-    const latencyMs = summarize(latencies);
-    result.trial = {
-      rate: opts.rate, seconds: Math.round(seconds * 10) / 10, sent: actions, ok, skipped: 0, httpErrors: errors,
-      expected: ok * opts.devices, delivered, lost: ok * opts.devices - delivered, duplicates, unexpected: 0,
-      achievedRate: Math.round(ok / seconds), deliveredRate: Math.round(delivered / opts.devices / seconds),
-      latencyMs, httpMs: summarize(httpLatencies), usage: use, pass: false,
-    };
-    const unseenCountCorrect = lastCount.every((c) => c === ok);
-    result.trial.pass = result.trial.lost === 0 && duplicates === 0 && unseenCountCorrect && Object.keys(errors).length === 0;
-    result.notify = { videoId, actions, lastUnseenCount: lastCount, unseenCountCorrect };
+    const countsMatch = () => lastCount.every((c, d) => c === received[d]);
+    result.trial = await drive(trial, opts, opts.rate, [inst.pid], (i) =>
+      i & 1
+        ? graphql(agent, inst.port, likerTokens[i >> 1], COMMENT, { v: videoId, c: `comment ${i}` })
+        : graphql(agent, inst.port, likerTokens[i >> 1], LIKE_VIDEO, { v: videoId }),
+      countsMatch,
+    );
+    const t = result.trial;
+    // Correctness, not speed: notification latency is reported, not judged.
+    t.pass = t.lost === 0 && t.duplicates === 0 && t.unexpected === 0 && Object.keys(t.httpErrors).length === 0 && countsMatch();
+    result.notify = { videoId, actions: t.sent, received, lastUnseenCount: lastCount, unseenCountCorrect: countsMatch() };
   } finally {
     agent.destroy();
     for (const c of rep.conns) c.close();
@@ -591,7 +580,7 @@ export function describe(r: RunResult): string {
   if (r.trial) lines.push(`  ${describeTrial(r.trial)}`);
   if (r.maxRate !== undefined) lines.push(`  max sustainable rate: ${r.maxBounded ? '' : '≥ '}${r.maxRate}/s (p99 < ${r.options.maxP99} ms, no loss) after ${r.trials?.length} trials`);
   if (r.idle) lines.push(`  server rss ${r.idle.baseRssMB} → ${r.idle.rssMB} MB = ${r.idle.perSocketKB} KB/socket; open after settle ${r.idle.openAfterSettle}; cpu while connecting ${r.idle.usage.serverCpuPct}%`);
-  if (r.notify) lines.push(`  unseen count per device ${r.notify.lastUnseenCount.join(', ')} (${r.notify.unseenCountCorrect ? 'correct' : 'WRONG'})`);
+  if (r.notify) lines.push(`  notifications received per device ${r.notify.received.join(', ')}, last unseen count ${r.notify.lastUnseenCount.join(', ')} (${r.notify.unseenCountCorrect ? 'correct' : 'WRONG'})`);
   if (r.error) lines.push(`  ERROR ${r.error}`);
   return lines.join('\n');
 }

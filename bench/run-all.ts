@@ -3,6 +3,7 @@
 // prints the Markdown to stdout.
 //
 //   node --import tsx bench/run-all.ts [--targets service,socketio,ws-floor] [--quick] [--budget 570]
+import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,8 +19,8 @@ const budgetS = Number(values.budget ?? 570);
 
 // Scale of the standard set; --quick is a smoke test of the harness itself (about a minute per target).
 const S = quick
-  ? { users: 50, rate: 200, duration: 6, sockets: 1000, idleBudget: 20, maxTrials: 3, maxBudget: 30, likers: 100 }
-  : { users: 1000, rate: 200, duration: 10, sockets: 19_000, idleBudget: 45, maxTrials: 10, maxBudget: 110, likers: 500 };
+  ? { users: 50, rate: 200, duration: 6, sockets: 1000, idleBudget: 20, maxTrials: 3, maxBudget: 30, likers: 100, notifyRate: 50 }
+  : { users: 1000, rate: 200, duration: 10, sockets: 19_000, idleBudget: 60, maxTrials: 10, maxBudget: 110, likers: 300, notifyRate: 60 };
 
 type Spec = Partial<Options> & { target: TargetKind };
 const specs: Spec[] = [];
@@ -34,7 +35,7 @@ for (const target of targets) {
 }
 for (const target of targets) specs.push({ target, scenario: 'idle', connections: S.sockets, concurrency: 200, budget: S.idleBudget });
 if (targets.includes('service')) {
-  specs.push({ target: 'service', scenario: 'notify', users: S.likers, devices: 2, rate: 200, duration: 30, ramp: 2 });
+  specs.push({ target: 'service', scenario: 'notify', users: S.likers, devices: 2, rate: S.notifyRate, duration: 30, ramp: 2 });
 }
 // Last, so that each search gets an equal share of whatever time is left (at most S.maxBudget).
 for (const target of targets) {
@@ -105,11 +106,19 @@ function ratios(): (string | number)[][] {
 }
 
 const m = machineInfo();
+const git = (args: string) => {
+  try {
+    return execSync(`git ${args}`, { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+};
+const revision = `${git('rev-parse --short HEAD')}${git('status --porcelain -- src') ? ' + uncommitted changes in src/' : ''}`;
 const md = [
   `# Benchmark results ${started.toISOString()}`,
   '',
   `Machine: ${m.cpuModel}, ${m.cpuCount} vCPUs, ${m.totalMemMB} MB, ${m.platform}, Node ${m.node}; load average at the end ${m.loadavg.join(' ')}.`,
-  `Set: ${quick ? 'quick' : 'standard'}, targets ${targets.join(', ')}; ${Math.round((now() - t0) / 1000)} s.`,
+  `Set: ${quick ? 'quick' : 'standard'}, targets ${targets.join(', ')}; revision ${revision}; ${Math.round((now() - t0) / 1000)} s.`,
   '',
   '## Targets of issue #5 (ratios inside this run)',
   '',
@@ -144,7 +153,7 @@ const md = [
       r.idle ? `${r.idle.baseRssMB} → ${r.idle.rssMB}` : '–', r.idle?.perSocketKB ?? '–', r.idle?.usage.serverCpuPct.join(' ') ?? '–']),
   ),
   '',
-  ...results.filter((r) => r.notify).map((r) => `Notify: unseen count on the owner's devices ${r.notify!.lastUnseenCount.join(', ')} for ${r.trial!.ok} actions (${r.notify!.unseenCountCorrect ? 'correct' : '**wrong**'}).`),
+  ...results.filter((r) => r.notify).map((r) => `Notify: ${r.trial!.ok} acknowledged actions; notifications received per owner device ${r.notify!.received.join(', ')}; last unseen count ${r.notify!.lastUnseenCount.join(', ')} (${r.notify!.unseenCountCorrect ? 'correct' : '**wrong**'}).`),
   ...results.filter((r) => r.error).map((r) => `Error in ${r.scenario} ${r.target} (${r.variant}): ${r.error}`),
   ...skipped.map((s) => `Skipped for the time budget: ${s.scenario} ${s.target}.`),
   '',
@@ -153,7 +162,7 @@ const md = [
 const dir = path.join(REPO, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const stamp = started.toISOString().replace(/[:.]/g, '-');
-writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ startedAt: started, quick, targets, machine: m, results, skipped }, null, 2));
+writeFileSync(path.join(dir, `${stamp}.json`), JSON.stringify({ startedAt: started, quick, targets, revision, machine: m, results, skipped }, null, 2));
 writeFileSync(path.join(dir, 'latest.md'), md);
 console.log(md);
 log(`wrote bench/results/${stamp}.json and bench/results/latest.md`);
