@@ -105,11 +105,19 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     },
     async close() {
       draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const wss of socketServers) for (const ws of wss.clients) ws.close(1012, 'Server restarting');
+      const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A socket's 'close' comes after the callbacks of everything written to it, deliveries included: waiting for
+      // it lets those be recorded before the database closes.
+      const socketsClosed = socketServers.flatMap((wss) =>
+        [...wss.clients].map((ws) => {
+          const gone = new Promise((resolve) => ws.once('close', resolve));
+          ws.close(1012, 'Server restarting');
+          return gone;
+        }),
+      );
       server.closeIdleConnections();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
-      await Promise.race([closed, timeout]);
+      await Promise.race([Promise.all([requestsDone, ...socketsClosed]), timeout]);
       server.closeAllConnections();
       for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
       jsonSocket.close();

@@ -4,6 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempDir, type TestServer } from './support/server.ts';
+import { scrape } from './support/metrics.ts';
 import { gql, gqlOk, mintToken, registerUser, withTimeout, type TestUser } from './support/graphql.ts';
 import { connectJsonSocket, openJsonSocket, receivedFrames, type ConnectOptions, type JsonSocket } from './support/json-socket.ts';
 import { checkSchema, loadAsyncApi } from './support/json-schema.ts';
@@ -46,12 +47,7 @@ describe('JSON socket /api/v1/ws', () => {
     expect((await socket.next('message:new')).data).toEqual(message);
     expect(await socket.next('message:unread_count')).toEqual({ type: 'message:unread_count', data: { count: unread } });
   };
-  /** A sample of /metrics, e.g. metric('rt_active_connections{transport="json-ws"}'). */
-  const metric = async (series: string) => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return Number(line?.slice(series.length + 1) ?? 0);
-  };
+  const metric = async (name: string, labels: Record<string, string>) => (await scrape(server.url))(name, labels);
 
   beforeAll(async () => {
     dataDir = await tempDir();
@@ -421,7 +417,7 @@ describe('JSON socket /api/v1/ws', () => {
     it('network interruption: an abruptly dropped socket leaves the server, the other devices keep receiving', async () => {
       const [alice, bob] = await users(2);
       const [phone, web] = await Promise.all([connect(bob), connect(bob)]);
-      const active = () => metric('rt_active_connections{transport="json-ws"}');
+      const active = () => metric('rt_active_connections', { transport: 'json-ws' });
       const before = await active();
       phone.ws.terminate(); // no close frame: the TCP connection just ends
       expect(await phone.closeCode()).toBe(1006);
@@ -437,7 +433,7 @@ describe('JSON socket /api/v1/ws', () => {
 
     it('closes a consumer that stopped reading with 1013; what it did not get comes with the next connection', async () => {
       const [alice, bob] = await users(2);
-      const closes = () => metric('rt_connection_errors_total{transport="json-ws",reason="slow_consumer"}');
+      const closes = () => metric('rt_connection_errors_total', { transport: 'json-ws', reason: 'slow_consumer' });
       const socket = await connect(bob);
       socket.ws.pause(); // stops reading: the server's buffer for it fills up
       // It still answers the pings it can no longer read, so only the stalled reading can close it.

@@ -3,21 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { connectGraphQLWs, gql, gqlOk, registerUser } from './support/graphql.ts';
 import * as op from './support/operations.ts';
-
-async function scrape(server: TestServer): Promise<(name: string, labels?: Record<string, string>) => number> {
-  const res = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(5000) });
-  expect(res.headers.get('content-type')).toMatch(/text\/plain/);
-  const text = await res.text();
-  return (name, labels = {}) => {
-    const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-    let total = 0;
-    for (const line of text.split('\n')) {
-      const match = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-      if (match?.[1] === name && wanted.every((w) => (match[2] ?? '').includes(w))) total += Number(match[3]);
-    }
-    return total;
-  };
-}
+import { scrape } from './support/metrics.ts';
 
 describe('/metrics', () => {
   let server: TestServer;
@@ -27,7 +13,7 @@ describe('/metrics', () => {
   afterAll(async () => server?.close());
 
   it('counts connections, messages, deliveries, auth failures and rate limits', async () => {
-    const before = await scrape(server);
+    const before = await scrape(server.url);
     expect(before('process_resident_memory_bytes')).toBeGreaterThan(0);
     const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
     const socket = await connectGraphQLWs(server.wsUrl, { token: bob.token });
@@ -38,7 +24,7 @@ describe('/metrics', () => {
     await gql(server.url, op.SET_TYPING, { w: bob.id, t: true }, alice.token);
     await gql(server.url, op.SET_TYPING, { w: bob.id, t: true }, alice.token);
 
-    const after = await scrape(server);
+    const after = await scrape(server.url);
     expect(after('rt_active_connections', { transport: 'graphql-ws' })).toBe(1);
     expect(after('rt_messages_sent_total') - before('rt_messages_sent_total')).toBe(1);
     expect(after('rt_events_delivered_total', { transport: 'graphql-ws', type: 'messageNew' })).toBeGreaterThanOrEqual(1);
@@ -47,9 +33,9 @@ describe('/metrics', () => {
 
     await socket.close();
     // The close is seen by the server shortly after the client's; scrape until it is (bounded).
-    for (let i = 0; i < 50 && (await scrape(server))('rt_active_connections', { transport: 'graphql-ws' }) !== 0; i++) {
+    for (let i = 0; i < 50 && (await scrape(server.url))('rt_active_connections', { transport: 'graphql-ws' }) !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect((await scrape(server))('rt_active_connections', { transport: 'graphql-ws' })).toBe(0);
+    expect((await scrape(server.url))('rt_active_connections', { transport: 'graphql-ws' })).toBe(0);
   });
 });

@@ -27,17 +27,16 @@ export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLim
     bus.publish(userId, { kind: 'unreadMessageCount', count: await unreadCount(userId) });
   }
 
-  // Several devices (and both transports) report the same delivery at once: coalesce them into one UPDATE per tick.
+  // Several devices (and both transports) report the same delivery at once: coalesce them into one UPDATE per
+  // event-loop turn. Writes are chained, so flush() waits for the one in flight as well as the one scheduled.
   let pendingDelivered = new Set<number>();
-  let flushing: Promise<void> | undefined;
-  function flushDelivered(): Promise<void> {
-    flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      const ids = [...pendingDelivered];
-      pendingDelivered = new Set();
-      flushing = undefined;
-      if (ids.length) await prisma.message.updateMany({ where: { id: { in: ids }, deliveredAt: null }, data: { deliveredAt: new Date() } });
-    });
-    return flushing;
+  let scheduled = false;
+  let writes: Promise<void> = Promise.resolve();
+  async function writeDelivered() {
+    scheduled = false;
+    const ids = [...pendingDelivered];
+    pendingDelivered = new Set();
+    if (ids.length) await prisma.message.updateMany({ where: { id: { in: ids }, deliveredAt: null }, data: { deliveredAt: new Date() } });
   }
 
   return {
@@ -136,10 +135,14 @@ export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLim
     /** Records that a message was written to one of its receiver's sockets; it will not be queued again. */
     markDelivered(messageId: number): Promise<void> {
       pendingDelivered.add(messageId);
-      return flushDelivered();
+      if (scheduled) return writes;
+      scheduled = true;
+      const write = writes.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(writeDelivered);
+      writes = write.catch(() => undefined); // the caller of this write hears of its failure; later writes go on
+      return write;
     },
 
-    /** Waits for pending delivery records (shutdown). */
-    flush: () => flushing ?? Promise.resolve(),
+    /** Waits until every delivery reported so far is written (shutdown). */
+    flush: () => writes,
   };
 }

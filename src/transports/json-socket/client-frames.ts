@@ -2,16 +2,12 @@
 // ignored (older and newer clients keep working); wrong or missing ones are INVALID_MESSAGE naming the field.
 import { z } from 'zod';
 import { invalid } from '../../domain/errors.ts';
-
-const MAX_ID = 2 ** 31 - 1; // PostgreSQL int: larger ids would fail in the database rather than here
-const id = z.number().int().min(1).max(MAX_ID);
-// Left out or null = all; [] = none, as on every transport.
-const ids = z.array(id).nullish();
+import { MessagesSeenInput, NotificationsSeenInput, id } from '../inputs.ts';
 
 export const ClientFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message:mark_seen'), data: z.object({ conversationWith: id, messageIds: ids }) }),
+  z.object({ type: z.literal('message:mark_seen'), data: MessagesSeenInput }),
   z.object({ type: z.literal('message:typing'), data: z.object({ conversationWith: id, isTyping: z.boolean() }) }),
-  z.object({ type: z.literal('notification:mark_seen'), data: z.object({ notificationIds: ids }).nullish() }),
+  z.object({ type: z.literal('notification:mark_seen'), data: NotificationsSeenInput.nullish() }),
   // The timestamp is the client's own; nothing depends on it, so any or none is fine.
   z.object({ type: z.literal('pong'), timestamp: z.union([z.string(), z.number()]).optional() }),
   z.object({ type: z.literal('auth:refresh'), data: z.object({ token: z.string().min(1) }) }),

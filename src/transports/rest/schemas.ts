@@ -3,10 +3,8 @@
 import { z } from 'zod';
 import { invalid } from '../../domain/errors.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../domain/views.ts';
+import { MAX_ID, MessagesSeenInput, NotificationsSeenInput, id } from '../inputs.ts';
 
-const MAX_ID = 2 ** 31 - 1; // PostgreSQL int
-
-const id = z.number().int().min(1).max(MAX_ID);
 const queryInt = (max: number) => z.string().regex(/^[0-9]{1,10}$/, 'must be a positive integer').transform(Number).pipe(z.number().min(1).max(max));
 const queryBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -19,10 +17,9 @@ export const InboxQuery = Page;
 export const ConversationQuery = Page.extend({ with: queryInt(MAX_ID) });
 export const NotificationsQuery = Page.extend({ unseenOnly: queryBool.default(false) });
 
-// Id lists may be null or left out (= all); [] means none, as on the other transports.
 export const SendBody = z.object({ receiverId: id, content: z.string() });
-export const MessagesSeenBody = z.object({ conversationWith: id, messageIds: z.array(id).nullish() });
-export const NotificationsSeenBody = z.object({ notificationIds: z.array(id).nullish() });
+export const MessagesSeenBody = MessagesSeenInput;
+export const NotificationsSeenBody = NotificationsSeenInput;
 
 /** `raw` checked against `schema`; the first problem becomes INVALID_MESSAGE naming the field. */
 export function parse<S extends z.ZodType>(schema: S, raw: unknown, where: 'query' | 'body'): z.output<S> {
