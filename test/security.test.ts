@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
-import { gql, gqlErrorCode, gqlOk, mintToken, registerUser } from './support/graphql.ts';
+import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser } from './support/graphql.ts';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -76,7 +76,7 @@ describe('payload and socket admission limits', () => {
     const user = await registerUser(server.url);
     const attempt = (headers: Record<string, string>) =>
       new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(`${server.wsUrl}/api/v1/ws?token=${user.token}`, { headers });
+        const ws = new WebSocket(`${server.wsUrl}/api/v1/ws?token=${user.token}`, { headers, localAddress: '127.0.0.9' });
         ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         ws.once('open', () => {
           ws.close();
@@ -90,5 +90,30 @@ describe('payload and socket admission limits', () => {
     expect(await attempt({})).toBe(101);
     expect(await attempt({})).toBe(101);
     expect(await attempt({})).toBe(429);
+  });
+
+  it('bounds connection attempts per user across addresses and transports (close 4429)', async () => {
+    const user = await registerUser(server.url);
+    // Each attempt from its own loopback address, so the per-IP limit is not what stops them.
+    const json = (address: string) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${server.wsUrl}/api/v1/ws?token=${user.token}`, { localAddress: address });
+        ws.on('message', (data) => {
+          if (JSON.parse(String(data)).type === 'connected') ws.close(1000);
+        });
+        ws.once('close', (code) => resolve(code));
+        ws.once('error', reject);
+        setTimeout(() => reject(new Error('no close within 5 s')), 5000).unref();
+      });
+    expect(await json('127.0.0.2')).toBe(1000);
+    expect(await json('127.0.0.3')).toBe(1000);
+    const graphqlWs = await connectGraphQLWs(server.wsUrl, { token: user.token });
+    await graphqlWs.close();
+    expect(await json('127.0.0.5')).toBe(4429);
+    const refused = await connectGraphQLWs(server.wsUrl, { token: user.token }).then(
+      () => 'connected',
+      (event: { code?: number }) => event.code,
+    );
+    expect(refused).toBe(4429);
   });
 });

@@ -106,6 +106,13 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
       }
     },
 
+    /** authenticate() for a new socket, which also counts toward the user's connection-attempt limit. */
+    async authenticateSocket(token: string | undefined | null): Promise<Session> {
+      const session = await this.authenticate(token);
+      await limits.consume('connection', `user:${session.userId}`);
+      return session;
+    },
+
     async user(id: number): Promise<UserView> {
       const user = await prisma.user.findUnique({ where: { id } });
       if (!user) throw new AppError('NOT_FOUND', 'User not found');

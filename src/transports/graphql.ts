@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
@@ -70,17 +70,19 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
-  type Extra = { request: IncomingMessage; session?: Session };
+  type Extra = { request: IncomingMessage; socket: WebSocket; session?: Session };
   useServer<Record<string, unknown>, Extra>(
     {
-      // graphql-ws closes with 4403 Forbidden when this returns false.
+      // graphql-ws closes with 4403 Forbidden when this returns false; past the per-user connection limit the
+      // socket is closed first with 4429, as the JSON socket does.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const token = typeof params.token === 'string' ? params.token : bearerToken(String(params.authorization ?? ctx.extra.request.headers.authorization ?? ''));
         try {
-          ctx.extra.session = await domain.accounts.authenticate(token);
+          ctx.extra.session = await domain.accounts.authenticateSocket(token);
           return true;
-        } catch {
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'RATE_LIMIT') ctx.extra.socket.close(4429, 'Too many connections');
           return false;
         }
       },

@@ -24,6 +24,8 @@ export const CloseCode = {
   restart: 1012,
   /** The client stopped reading and its unsent data passed WS_MAX_BUFFERED_BYTES: try again later. */
   slowConsumer: 1013,
+  /** Over RATE_LIMIT_CONNECTIONS_PER_MIN for this user: retry after the error's retryAfterMs. */
+  tooManyConnections: 4429,
 } as const;
 
 const TRANSPORT = 'json-ws';
@@ -101,11 +103,16 @@ export class Connection {
   private async open(token: string | undefined, ip: string): Promise<void> {
     let session: Session;
     try {
-      session = await this.deps.domain.accounts.authenticate(token);
+      session = await this.deps.domain.accounts.authenticateSocket(token);
     } catch (err) {
       const error = toAppError(err);
+      if (error.code === 'INTERNAL_ERROR') return this.fail(err);
+      if (error.code === 'RATE_LIMIT') {
+        this.sendError(error);
+        return this.close(CloseCode.tooManyConnections, 'Too many connections', 'rate_limit');
+      }
       // Whatever is wrong with a token (bad signature, unknown user, a bad claim) is UNAUTHORIZED to the client.
-      return error.code === 'INTERNAL_ERROR' ? this.fail(err) : this.reject(error.message);
+      return this.reject(error.message);
     }
     if (!this.isOpen) return;
     this.userId = session.userId;
