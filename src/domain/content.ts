@@ -12,6 +12,8 @@ const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
  * and repeating until nothing changes stops markup smuggled in as entities (`&lt;script&gt;`).
  */
 export function stripMarkup(input: string): string {
+  // Without `<` there is no tag and without `&` no entity: the sanitizer would give the text back unchanged.
+  if (!/[<&]/.test(input)) return input;
   let text = input;
   for (let round = 0; round < 5; round++) {
     const next = decodeHTML(sanitizeHtml(text, NO_MARKUP));
