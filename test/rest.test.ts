@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
-import { connectGraphQLWs, gqlOk, mintToken, registerUser, type GraphQLSocket, type TestUser } from './support/graphql.ts';
+import { connectGraphQLWs, gqlOk, mintToken, registerUser, type GraphQLSocket, type Operation, type TestUser } from './support/graphql.ts';
 import * as op from './support/operations.ts';
 
 interface Reply {
@@ -49,7 +49,7 @@ describe('REST /api/v1', () => {
   let url: string;
   const sockets: GraphQLSocket[] = [];
   const rest = (method: string, path: string, options?: CallOptions) => call(url, method, path, options);
-  const subscribe = async (user: TestUser, query: string) => {
+  const subscribe = async <T, V>(user: TestUser, query: Operation<T, V>) => {
     const socket = await connectGraphQLWs(server.wsUrl, { token: user.token });
     sockets.push(socket);
     return socket.subscribe(query);

@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
+import { print, type DocumentNode } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SignJWT } from 'jose';
 import { TEST_SECRET } from './server.ts';
 
@@ -10,25 +12,34 @@ export interface GraphQLResult<T = Record<string, any>> {
   errors?: { message: string; extensions?: { code?: string; retryAfterMs?: number } }[];
 }
 
-export async function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>> {
+/**
+ * An operation: a typed document from ./operations.ts (result and variables types are inferred from it), or a
+ * plain string (typed by the caller). Variables below are NoInfer, so a typed document alone decides their type
+ * and the object passed is checked against it.
+ */
+export type Operation<TResult, TVariables> = TypedDocumentNode<TResult, TVariables> | string;
+
+const source = (query: DocumentNode | string) => (typeof query === 'string' ? query : print(query));
+
+export async function gql<T = Record<string, any>, V = Record<string, unknown>>(url: string, query: Operation<T, V>, variables?: NoInfer<V>, token?: string): Promise<GraphQLResult<T>> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: source(query), variables }),
     signal: AbortSignal.timeout(15_000),
   });
   return (await res.json()) as GraphQLResult<T>;
 }
 
 /** The data of a successful operation; throws with the errors otherwise. */
-export async function gqlOk<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<T> {
-  const result = await gql<T>(url, query, variables, token);
+export async function gqlOk<T = Record<string, any>, V = Record<string, unknown>>(url: string, query: Operation<T, V>, variables?: NoInfer<V>, token?: string): Promise<T> {
+  const result = await gql(url, query, variables, token);
   if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
   return result.data;
 }
 
 /** The error code of a failed operation. */
-export async function gqlErrorCode(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<string | undefined> {
+export async function gqlErrorCode<V = Record<string, unknown>>(url: string, query: Operation<unknown, V>, variables?: NoInfer<V>, token?: string): Promise<string | undefined> {
   const result = await gql(url, query, variables, token);
   return result.errors?.[0]?.extensions?.code;
 }
@@ -96,7 +107,7 @@ export class Inbox<T> {
 export interface GraphQLSocket {
   client: Client;
   /** Starts a subscription; resolves once it is live on the server. */
-  subscribe<T = any>(query: string, variables?: Record<string, unknown>): Promise<Inbox<T> & { stop(): void }>;
+  subscribe<T = any, V = Record<string, unknown>>(query: Operation<T, V>, variables?: NoInfer<V>): Promise<Inbox<T> & { stop(): void }>;
   close(): Promise<void>;
 }
 
@@ -119,10 +130,10 @@ export async function connectGraphQLWs(wsUrl: string, connectionParams: Record<s
     on: { connected: () => acknowledged(), closed: (event) => failed(event) },
   });
   await withTimeout(ready, 5000, 'graphql-ws connection');
-  const start = (query: string, variables?: Record<string, unknown>) => {
+  const start = (query: DocumentNode | string, variables?: unknown) => {
     const inbox = new Inbox<any>() as Inbox<any> & { stop(): void };
     inbox.stop = client.subscribe(
-      { query, variables },
+      { query: source(query), variables: variables as Record<string, unknown> | undefined },
       {
         next: (value) => inbox.push(value.errors ? { errors: value.errors } : value.data),
         error: (err) => (inbox.error = err),
