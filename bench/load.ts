@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectMany, type Conn, type Transport } from './clients.ts';
+import { connectMany, type Transport } from './clients.ts';
 import {
   createScratchDb, dropScratchDb, machineInfo, now, postJson, rssMB, sleep, startInstance, startPrivateRedis,
   summarize, tokenMinter, UsageWindow, warmAgent, type HttpResult, type Instance, type Summary, type TargetKind, type Usage,
@@ -177,7 +177,12 @@ type Outcome = { ok: true } | { ok: false; error: string };
 async function graphql(agent: Agent, port: number, token: string, query: string, variables: object): Promise<Outcome & { data?: any }> {
   const r = await postJson(agent, port, '/graphql', token, { query, variables });
   if (r.status !== 200) return { ok: false, error: httpError(r) };
-  const body = JSON.parse(r.body);
+  let body;
+  try {
+    body = JSON.parse(r.body);
+  } catch {
+    return { ok: false, error: 'gql unparseable answer' };
+  }
   if (body.errors?.length) return { ok: false, error: `gql ${body.errors[0].extensions?.code ?? body.errors[0].message}` };
   return { ok: true, data: body.data };
 }
