@@ -30,7 +30,7 @@ export function createDomain(deps: DomainDeps) {
   const notifications = createNotifications({ prisma, bus });
   return {
     accounts,
-    messages: createMessages({ prisma, bus, limits, metrics, logger, maxLength: deps.messageMaxLength }),
+    messages: createMessages({ prisma, bus, limits, accounts, metrics, logger, maxLength: deps.messageMaxLength }),
     notifications,
     social: createSocial({ prisma, notifications, maxLength: deps.messageMaxLength }),
     typing: createTyping({ bus, limits, accounts, timeoutMs: deps.typingTimeoutMs }),

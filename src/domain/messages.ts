@@ -1,12 +1,13 @@
 // Direct messages: send, read, receipts, counts and the offline queue.
 import type { Prisma } from '../db/database.ts';
-import { Prisma as P } from '../generated/prisma/client.ts';
 import type { Bus } from '../events/bus.ts';
 import type { MessageView, MessagesSeenView, UserView } from '../events/user-event.ts';
-import { AppError, invalid } from './errors.ts';
+import { invalid } from './errors.ts';
 import { cleanText } from './content.ts';
 import { messageView, toPage, userView, type Page, type PageRequest } from './views.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { Accounts } from './accounts.ts';
+import type { Message } from '../generated/prisma/client.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -18,8 +19,16 @@ export interface ConversationView {
 
 export type Messages = ReturnType<typeof createMessages>;
 
-export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLimits; metrics: Metrics; logger: Logger; maxLength: number }) {
-  const { prisma, bus, limits, metrics, logger } = deps;
+export function createMessages(deps: {
+  prisma: Prisma;
+  bus: Bus;
+  limits: RateLimits;
+  accounts: Accounts;
+  metrics: Metrics;
+  logger: Logger;
+  maxLength: number;
+}) {
+  const { prisma, bus, limits, accounts, metrics, logger } = deps;
 
   const unreadCount = (userId: number) => prisma.message.count({ where: { receiverId: userId, seenAt: null } });
 
@@ -47,16 +56,15 @@ export function createMessages(deps: { prisma: Prisma; bus: Bus; limits: RateLim
       const text = cleanText(content, 'content', deps.maxLength);
       if (receiverId === senderId) throw invalid('You cannot message yourself');
       await limits.consume('message', senderId);
-      let row;
-      try {
-        row = await prisma.message.create({ data: { senderId, receiverId, content: text } });
-      } catch (err) {
-        if (err instanceof P.PrismaClientKnownRequestError && err.code === 'P2003') throw new AppError('NOT_FOUND', 'Receiver not found');
-        throw err;
-      }
-      const message = messageView(row);
+      await accounts.assertExists(receiverId);
+      // The hottest statement: insert and the receiver's new unread count in one round trip. The count's snapshot
+      // does not include the row being inserted, hence the + 1.
+      const [row] = await prisma.$queryRaw<(Message & { unread: number })[]>`
+        WITH m AS (INSERT INTO "Message" ("senderId", "receiverId", "content") VALUES (${senderId}, ${receiverId}, ${text}) RETURNING *)
+        SELECT m.*, (SELECT COUNT(*) FROM "Message" u WHERE u."receiverId" = ${receiverId} AND u."seenAt" IS NULL)::int + 1 AS unread FROM m`;
+      const message = messageView(row!);
       bus.publish(receiverId, { kind: 'messageNew', message });
-      await publishUnreadCount(receiverId);
+      bus.publish(receiverId, { kind: 'unreadMessageCount', count: row!.unread });
       metrics.messagesSent.inc();
       logger.info({ messageId: message.id, senderId, receiverId, ms: Math.round(performance.now() - started) }, 'message sent');
       return message;
