@@ -269,7 +269,9 @@ export async function startInstance(kind: TargetKind, env: Record<string, string
   mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${label}-${kind}-${port}.log`);
   const log = createWriteStream(logFile);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', TARGET_ENTRY[kind]], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the targets; Node refuses it in NODE_OPTIONS.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', TARGET_ENTRY[kind]], {
     cwd: REPO,
     env: {
       ...process.env,

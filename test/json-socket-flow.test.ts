@@ -39,7 +39,7 @@ describe('JSON socket connection flow (scripted domain)', () => {
 
   beforeAll(async () => {
     const domain = {
-      accounts: { authenticate: async () => ({ userId: USER.id, exp: Math.floor(Date.now() / 1000) + 3600 }) },
+      accounts: { authenticateSocket: async () => ({ userId: USER.id, exp: Math.floor(Date.now() / 1000) + 3600 }) },
       messages: {
         unreadCount: async () => 0,
         undelivered: (_userId: number, page: { afterId?: number; limit?: number }) => script.undelivered(page),

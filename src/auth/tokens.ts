@@ -1,4 +1,6 @@
-// HS256 JWTs. The key is derived once: re-deriving it per verification costs real CPU on busy sockets.
+// HS256 JWTs. The key object is derived once, and tokens already verified are remembered until they expire:
+// clients present the same token on every request and every poll, and verifying it again costs real CPU.
+import { createSecretKey } from 'node:crypto';
 import { SignJWT, jwtVerify, errors } from 'jose';
 
 export interface TokenClaims {
@@ -24,7 +26,9 @@ export interface TokenService {
 }
 
 export function createTokenService(options: { secret: string; ttlSeconds: number; issuer?: string; audience?: string }): TokenService {
-  const key = new TextEncoder().encode(options.secret);
+  const key = createSecretKey(Buffer.from(options.secret, 'utf8'));
+  const verified = new Map<string, TokenClaims>();
+  const VERIFIED_MAX = 50_000;
   return {
     async issue(userId) {
       const expiresAt = new Date((Math.floor(Date.now() / 1000) + options.ttlSeconds) * 1000);
@@ -35,6 +39,11 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
     },
     async verify(token) {
       if (!token) throw new TokenError('missing', 'Missing token');
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp * 1000 > Date.now()) return known;
+        verified.delete(token);
+      }
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
@@ -44,12 +53,15 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
         });
         const userId = Number(payload.sub);
         if (!/^[1-9][0-9]{0,9}$/.test(payload.sub!) || userId > 2 ** 31 - 1) throw new TokenError('invalid', 'Invalid or expired token');
-        return {
+        const claims: TokenClaims = {
           userId,
           exp: payload.exp!,
           username: typeof payload.username === 'string' ? payload.username : undefined,
           avatarUrl: typeof payload.avatarUrl === 'string' ? payload.avatarUrl : undefined,
         };
+        if (verified.size >= VERIFIED_MAX) verified.clear();
+        verified.set(token, claims);
+        return claims;
       } catch (err) {
         if (err instanceof TokenError) throw err;
         if (err instanceof errors.JWTExpired) throw new TokenError('expired', 'Invalid or expired token');

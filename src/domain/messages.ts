@@ -45,7 +45,7 @@ export function createMessages(deps: {
     scheduled = false;
     const ids = [...pendingDelivered];
     pendingDelivered = new Set();
-    if (ids.length) await prisma.message.updateMany({ where: { id: { in: ids }, deliveredAt: null }, data: { deliveredAt: new Date() } });
+    if (ids.length) await prisma.$executeRaw`UPDATE "Message" SET "deliveredAt" = now() WHERE id = ANY(${ids}) AND "deliveredAt" IS NULL`;
   }
 
   return {
@@ -63,8 +63,7 @@ export function createMessages(deps: {
         WITH m AS (INSERT INTO "Message" ("senderId", "receiverId", "content") VALUES (${senderId}, ${receiverId}, ${text}) RETURNING *)
         SELECT m.*, (SELECT COUNT(*) FROM "Message" u WHERE u."receiverId" = ${receiverId} AND u."seenAt" IS NULL)::int + 1 AS unread FROM m`;
       const message = messageView(row!);
-      bus.publish(receiverId, { kind: 'messageNew', message });
-      bus.publish(receiverId, { kind: 'unreadMessageCount', count: row!.unread });
+      bus.publish(receiverId, { kind: 'messageNew', message }, { kind: 'unreadMessageCount', count: row!.unread });
       metrics.messagesSent.inc();
       logger.info({ messageId: message.id, senderId, receiverId, ms: Math.round(performance.now() - started) }, 'message sent');
       return message;

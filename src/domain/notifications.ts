@@ -2,7 +2,7 @@
 import type { Prisma } from '../db/database.ts';
 import type { NotificationType, Prisma as P } from '../generated/prisma/client.ts';
 import type { Bus } from '../events/bus.ts';
-import type { NotificationView, NotificationsSeenView } from '../events/user-event.ts';
+import type { NotificationView, NotificationsSeenView, UserEvent } from '../events/user-event.ts';
 import { notificationInclude, notificationView, toPage, type Page, type PageRequest } from './views.ts';
 
 export interface NotificationDraft {
@@ -36,9 +36,13 @@ export function createNotifications(deps: { prisma: Prisma; bus: Bus }) {
     async publish(ids: number[]): Promise<void> {
       if (!ids.length) return;
       const rows = await prisma.notification.findMany({ where: { id: { in: ids } }, include: notificationInclude, orderBy: { id: 'asc' } });
-      for (const row of rows) bus.publish(row.userId, { kind: 'notificationNew', notification: notificationView(row) });
+      const byRecipient = new Map<number, UserEvent[]>();
+      for (const row of rows) {
+        const events = byRecipient.get(row.userId) ?? byRecipient.set(row.userId, []).get(row.userId)!;
+        events.push({ kind: 'notificationNew', notification: notificationView(row) });
+      }
       await Promise.all(
-        [...new Set(rows.map((r) => r.userId))].map(async (userId) => bus.publish(userId, { kind: 'unseenCount', count: await unseenCount(userId) })),
+        [...byRecipient].map(async ([userId, events]) => bus.publish(userId, ...events, { kind: 'unseenCount', count: await unseenCount(userId) })),
       );
     },
 
@@ -65,8 +69,7 @@ export function createNotifications(deps: { prisma: Prisma; bus: Bus }) {
             });
       const seen: NotificationsSeenView = { notificationIds: rows.map((r) => r.id).sort((a, b) => a - b), seenAt: seenAt.toISOString() };
       const count = await unseenCount(userId);
-      bus.publish(userId, { kind: 'notificationSeen', seen });
-      bus.publish(userId, { kind: 'unseenCount', count });
+      bus.publish(userId, { kind: 'notificationSeen', seen }, { kind: 'unseenCount', count });
       return { ...seen, unseenCount: count };
     },
   };

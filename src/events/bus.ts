@@ -12,7 +12,8 @@ import type { Metrics } from '../observability/metrics.ts';
 export type UserEventListener = (event: UserEvent) => void;
 
 export interface Bus {
-  publish(userId: number, event: UserEvent): void;
+  /** Publishes events to a user's stream, in order; several events of one action cross to other instances together. */
+  publish(userId: number, ...events: UserEvent[]): void;
   /** Resolves once the listener receives events published by any instance; returns the unsubscribe function. */
   subscribe(userId: number, listener: UserEventListener): Promise<() => void>;
   /** True when cross-instance delivery works (always true without Redis). */
@@ -23,7 +24,7 @@ export interface Bus {
 interface Relayed {
   origin: string;
   userId: number;
-  event: UserEvent;
+  events: UserEvent[];
 }
 
 const channel = (userId: number) => `user:${userId}`;
@@ -32,12 +33,15 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
   const { logger, metrics } = options;
   const local = new EventEmitter();
   local.setMaxListeners(0);
-  const emitLocal = (userId: number, event: UserEvent) => {
-    for (const listener of local.listeners(channel(userId)) as UserEventListener[]) {
-      try {
-        listener(event);
-      } catch (err) {
-        logger.error({ err, userId }, 'user event listener failed');
+  const emitLocal = (userId: number, ...events: UserEvent[]) => {
+    const listeners = local.listeners(channel(userId)) as UserEventListener[];
+    for (const event of events) {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch (err) {
+          logger.error({ err, userId }, 'user event listener failed');
+        }
       }
     }
   };
@@ -77,21 +81,21 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
     } as unknown as Redis,
   });
   const relay = (event: CustomEvent<Relayed>) => {
-    const { origin: from, userId, event: userEvent } = event.detail;
+    const { origin: from, userId, events } = event.detail;
     if (from === origin) return;
     metrics.busReceived.inc();
-    emitLocal(userId, userEvent);
+    emitLocal(userId, ...events);
   };
 
   return {
-    publish(userId, event) {
-      emitLocal(userId, event);
+    publish(userId, ...events) {
+      emitLocal(userId, ...events);
       if (publishClient.status !== 'ready') {
         metrics.busErrors.inc();
-        logger.warn({ userId, kind: event.kind }, 'redis unavailable: event delivered on this instance only');
+        logger.warn({ userId, kinds: events.map((e) => e.kind) }, 'redis unavailable: events delivered on this instance only');
         return;
       }
-      target.dispatchEvent(new CustomEvent(channel(userId), { detail: { origin, userId, event } }));
+      target.dispatchEvent(new CustomEvent(channel(userId), { detail: { origin, userId, events } }));
       metrics.busPublished.inc();
     },
     async subscribe(userId, listener) {
