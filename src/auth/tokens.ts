@@ -60,7 +60,8 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
           avatarUrl: typeof payload.avatarUrl === 'string' ? payload.avatarUrl : undefined,
         };
         if (verified.size >= VERIFIED_MAX) verified.clear();
-        verified.set(token, claims);
+        // A copy: the token is often a slice of a longer string (the upgrade URL) that it would keep alive.
+        verified.set(Buffer.from(token, 'latin1').toString('latin1'), claims);
         return claims;
       } catch (err) {
         if (err instanceof TokenError) throw err;

@@ -12,6 +12,12 @@ export interface UpgradeRoutes {
   [path: string]: { wss: WebSocketServer; transport: 'graphql-ws' | 'json-ws' };
 }
 
+// Defined out here: a closure made inside the handler would share its scope, and keep the upgrade request (and
+// its headers) alive as long as the socket lives.
+function destroyOnError(socket: Duplex) {
+  socket.on('error', () => socket.destroy());
+}
+
 function refuse(socket: Duplex, status: string, headers: Record<string, string> = {}) {
   const lines = Object.entries({ ...headers, Connection: 'close', 'Content-Length': '0' }).map(([k, v]) => `${k}: ${v}`);
   socket.end(`HTTP/1.1 ${status}\r\n${lines.join('\r\n')}\r\n\r\n`);
@@ -27,7 +33,7 @@ export function createUpgradeHandler(deps: {
 }) {
   const allowed = deps.allowedOrigins?.length ? new Set(deps.allowedOrigins) : undefined;
   return async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    destroyOnError(socket);
     const route = deps.routes[pathnameOf(req)];
     if (!route) return refuse(socket, '404 Not Found');
     if (deps.draining()) return refuse(socket, '503 Service Unavailable');
