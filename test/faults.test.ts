@@ -1,10 +1,9 @@
 // Faults provoked for real: Redis killed and restarted under two instances, the database made unreachable.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
 import { OwnRedis } from './support/redis-server.ts';
+import { ScratchDatabase } from './support/scratch-database.ts';
 import { connectGraphQLWs, gql, gqlOk, registerUser, type GraphQLSocket } from './support/graphql.ts';
 import * as op from './support/operations.ts';
 
@@ -68,29 +67,21 @@ describe.runIf(DATABASE_URL)('Redis lost at runtime', () => {
 });
 
 describe.runIf(DATABASE_URL)('database lost at runtime', () => {
-  const name = `rt_fault_${randomBytes(4).toString('hex')}`;
-  const adminUrl = new URL(DATABASE_URL ?? 'postgresql://localhost/postgres');
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  let database: ScratchDatabase;
   let server: TestServer;
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    server = await startServer({ env: { DATABASE_URL: url.toString() } });
+    database = await ScratchDatabase.create(DATABASE_URL!, 'rt_fault');
+    server = await startServer({ env: { DATABASE_URL: database.url } });
   });
   afterAll(async () => {
     await server?.close();
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it('fails calls with INTERNAL_ERROR, reports unready, survives and recovers', async () => {
     const alice = await registerUser(server.url);
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    await database.cutOff();
 
     const failed = await gql(server.url, '{ unreadMessageCount }', {}, alice.token);
     expect(failed.errors?.[0]?.extensions?.code).toBe('INTERNAL_ERROR');
@@ -100,7 +91,7 @@ describe.runIf(DATABASE_URL)('database lost at runtime', () => {
     expect(ready.body.database).toBe(false);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await database.restore();
     await eventually('queries work again', async () => !(await gql(server.url, '{ unreadMessageCount }', {}, alice.token)).errors);
     expect((await readiness(server)).status).toBe(200);
   });

@@ -39,6 +39,7 @@ describe('JSON socket connection flow (scripted domain)', () => {
 
   beforeAll(async () => {
     const domain = {
+      counts: async () => ({ unread: 0, unseen: 0 }),
       accounts: { authenticateSocket: async () => ({ userId: USER.id, exp: Math.floor(Date.now() / 1000) + 3600 }) },
       messages: {
         unreadCount: async () => 0,

@@ -1,11 +1,10 @@
 // Contract section 5: the REST fallback over real HTTP, on PostgreSQL when DATABASE_URL is set, else PGlite.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
 import { connectGraphQLWs, gqlOk, mintToken, registerUser, type GraphQLSocket, type Operation, type TestUser } from './support/graphql.ts';
 import * as op from './support/operations.ts';
+import { ScratchDatabase } from './support/scratch-database.ts';
 
 interface Reply {
   status: number;
@@ -373,29 +372,23 @@ describe('REST rate limit', () => {
 // other suite is disturbed. PGlite runs in-process and cannot be cut off, hence PostgreSQL only.
 if (!DATABASE_URL) announceSkip('REST 500 path (database cut off)', 'DATABASE_URL');
 describe.runIf(DATABASE_URL)('REST with the database gone', () => {
-  const name = `rt_rest_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  let database: ScratchDatabase;
   let server: TestServer;
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const own = new URL(DATABASE_URL!);
-    own.pathname = `/${name}`;
-    server = await startServer({ env: { DATABASE_URL: own.toString() } });
+    database = await ScratchDatabase.create(DATABASE_URL!, 'rt_rest');
+    server = await startServer({ env: { DATABASE_URL: database.url } });
   });
   afterAll(async () => {
     await server?.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it('500 INTERNAL_ERROR without stack or SQL', async () => {
     const alice = await registerUser(server.url);
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    await database.cutOff();
     const reply = await call(server.url, 'GET', '/messages/inbox', { token: alice.token });
     expectError(reply, 500, 'INTERNAL_ERROR');
     expect(reply.body.error.message).toBe('Internal server error');
-    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await database.restore();
   });
 });

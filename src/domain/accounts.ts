@@ -2,7 +2,7 @@
 import type { Prisma } from '../db/database.ts';
 import { Prisma as P } from '../generated/prisma/client.ts';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
-import { TokenError, type TokenService } from '../auth/tokens.ts';
+import { TokenError, type TokenClaims, type TokenService } from '../auth/tokens.ts';
 import type { UserView } from '../events/user-event.ts';
 import { AppError, invalid } from './errors.ts';
 import { cleanUrl } from './content.ts';
@@ -39,20 +39,28 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
 
   const issue = async (user: UserView): Promise<AuthPayload> => ({ ...(await tokens.issue(user.id)), user });
 
-  async function createFromClaims(userId: number, username: string | undefined, avatarUrl: string | undefined) {
-    if (!username || !USERNAME.test(username)) throw new AppError('UNAUTHORIZED', 'Unknown user');
-    try {
-      await prisma.$transaction([
-        prisma.user.create({ data: { id: userId, username, usernameKey: username.toLowerCase(), avatarUrl: cleanUrl(avatarUrl, 'avatarUrl') } }),
-        // Explicit ids bypass the sequence: move it past them so registrations never collide.
-        prisma.$executeRaw`SELECT setval(pg_get_serial_sequence('"User"', 'id'), (SELECT MAX(id) FROM "User"))`,
-      ]);
-    } catch (err) {
-      if (!(err instanceof P.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
-      // Two first requests raced, or the name belongs to someone else.
-      const existing = await prisma.user.findUnique({ where: { id: userId } });
-      if (!existing) throw new AppError('UNAUTHORIZED', `Username ${username} belongs to another user`);
+  /**
+   * Makes sure the user of a verified token exists, in one round trip: a token carrying a `username` claim (minted
+   * by another backend) creates its user on first use. Explicit ids bypass the id sequence, so the sequence is moved
+   * past them and registrations never collide.
+   */
+  async function ensureUser(claims: TokenClaims): Promise<void> {
+    const { userId, username } = claims;
+    if (!username || !USERNAME.test(username)) {
+      if (await prisma.user.findUnique({ where: { id: userId }, select: { id: true } })) return;
+      throw new AppError('UNAUTHORIZED', 'Unknown user');
     }
+    const [{ exists }] = await prisma.$queryRaw<[{ exists: boolean }]>`
+      WITH created AS (
+        INSERT INTO "User" ("id", "username", "usernameKey", "avatarUrl")
+        VALUES (${userId}, ${username}, ${username.toLowerCase()}, ${cleanUrl(claims.avatarUrl, 'avatarUrl')})
+        ON CONFLICT DO NOTHING RETURNING id
+      ), moved AS (
+        SELECT setval(pg_get_serial_sequence('"User"', 'id'), GREATEST(id, nextval(pg_get_serial_sequence('"User"', 'id')))) FROM created
+      )
+      SELECT (SELECT COUNT(*) FROM moved) > 0 OR EXISTS (SELECT 1 FROM "User" WHERE id = ${userId}) AS exists`;
+    // Nothing inserted and no such id: the name belongs to someone else.
+    if (!exists) throw new AppError('UNAUTHORIZED', `Username ${username} belongs to another user`);
   }
 
   return {
@@ -91,8 +99,7 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
       try {
         const claims = await tokens.verify(token);
         if (!known.has(claims.userId)) {
-          const exists = await prisma.user.findUnique({ where: { id: claims.userId }, select: { id: true } });
-          if (!exists) await createFromClaims(claims.userId, claims.username, claims.avatarUrl);
+          await ensureUser(claims);
           remember(claims.userId);
         }
         return { userId: claims.userId, exp: claims.exp };

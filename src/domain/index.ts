@@ -29,6 +29,13 @@ export function createDomain(deps: DomainDeps) {
   const accounts = createAccounts(deps);
   const notifications = createNotifications({ prisma, bus });
   return {
+    /** Both badge counts in one round trip: the first thing a socket shows. */
+    async counts(userId: number): Promise<{ unread: number; unseen: number }> {
+      const [row] = await prisma.$queryRaw<[{ unread: number; unseen: number }]>`
+        SELECT (SELECT COUNT(*) FROM "Message" WHERE "receiverId" = ${userId} AND "seenAt" IS NULL)::int AS unread,
+               (SELECT COUNT(*) FROM "Notification" WHERE "userId" = ${userId} AND "seenAt" IS NULL)::int AS unseen`;
+      return row;
+    },
     accounts,
     messages: createMessages({ prisma, bus, limits, accounts, metrics, logger, maxLength: deps.messageMaxLength }),
     notifications,

@@ -131,8 +131,8 @@ export class Connection {
 
   /** The current counts, then the offline queue oldest first, then the live events held meanwhile. */
   private async sendBacklog() {
-    const { messages, notifications } = this.deps.domain;
-    const [unread, unseen] = await Promise.all([messages.unreadCount(this.userId), notifications.unseenCount(this.userId)]);
+    const { messages } = this.deps.domain;
+    const { unread, unseen } = await this.deps.domain.counts(this.userId);
     this.write(encode({ kind: 'unreadMessageCount', count: unread }), false);
     this.write(encode({ kind: 'unseenCount', count: unseen }), false);
     for (let afterId = 0; this.isOpen; ) {
