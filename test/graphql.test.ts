@@ -69,6 +69,11 @@ describe.each(backends)('GraphQL on %s', (backend) => {
       expect((await gqlOk(url, '{ me { id username avatarUrl } }', {}, token)).me).toEqual({ id, username, avatarUrl: 'https://cdn.example/x.png' });
       // Registration still works after an explicit id moved past the sequence.
       expect((await registerUser(url)).id).toBeGreaterThan(0);
+      // Several first requests at once (a user's devices connecting together) all get in, as one user.
+      const id2 = id + 1_000_000_000 > 2 ** 31 - 1 ? id - 500_000 : id + 1_000_000_000;
+      const first = await mintToken({ sub: String(id2), username: uniqueName('ext') });
+      const answers = await Promise.all(Array.from({ length: 8 }, () => gql(url, '{ me { id } }', {}, first)));
+      expect(answers.map((a) => a.data?.me?.id ?? a.errors?.[0]?.extensions?.code)).toEqual(Array(8).fill(id2));
       const unknown = await mintToken({ sub: '2000000000' });
       expect(await gqlErrorCode(url, '{ me { id } }', {}, unknown)).toBe('UNAUTHORIZED');
     });

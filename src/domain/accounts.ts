@@ -59,8 +59,11 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
         SELECT setval(pg_get_serial_sequence('"User"', 'id'), GREATEST(id, nextval(pg_get_serial_sequence('"User"', 'id')))) FROM created
       )
       SELECT (SELECT COUNT(*) FROM moved) > 0 OR EXISTS (SELECT 1 FROM "User" WHERE id = ${userId}) AS exists`;
-    // Nothing inserted and no such id: the name belongs to someone else.
-    if (!exists) throw new AppError('UNAUTHORIZED', `Username ${username} belongs to another user`);
+    if (exists) return;
+    // Nothing inserted and no such id in the statement's snapshot: either a concurrent first request for the same
+    // user committed meanwhile (look again, with a fresh snapshot), or the name belongs to someone else.
+    if (await prisma.user.findUnique({ where: { id: userId }, select: { id: true } })) return;
+    throw new AppError('UNAUTHORIZED', `Username ${username} belongs to another user`);
   }
 
   return {
