@@ -21,12 +21,14 @@ async function waitForLockWaiter(client: pg.Client) {
 describe.runIf(DATABASE_URL)('first use of a token minted elsewhere', () => {
   let server: TestServer;
   const holder = new pg.Client({ connectionString: DATABASE_URL });
+  // Activity views are frozen for the length of a transaction, so the holder cannot watch for the waiter itself.
+  const observer = new pg.Client({ connectionString: DATABASE_URL });
   beforeAll(async () => {
     server = await startServer();
-    await holder.connect();
+    await Promise.all([holder.connect(), observer.connect()]);
   });
   afterAll(async () => {
-    await holder.end();
+    await Promise.all([holder.end(), observer.end()]);
     await server?.close();
   });
 
@@ -37,8 +39,11 @@ describe.runIf(DATABASE_URL)('first use of a token minted elsewhere', () => {
     await holder.query('INSERT INTO "User" ("id", "username", "usernameKey") VALUES ($1, $2, $3)', [id, username, username.toLowerCase()]);
     // This first use blocks on the uncommitted row; once it commits, the insert does nothing and must still find it.
     const waiting = server.app.domain.accounts.authenticate(await mintToken({ sub: String(id), username }));
-    await waitForLockWaiter(holder);
-    await holder.query('COMMIT');
+    try {
+      await waitForLockWaiter(observer);
+    } finally {
+      await holder.query('COMMIT');
+    }
     await expect(waiting).resolves.toMatchObject({ userId: id });
   });
 
