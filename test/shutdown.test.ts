@@ -8,12 +8,14 @@ import { DATABASE_URL } from './support/env.ts';
 import { TEST_SECRET, tempDir } from './support/server.ts';
 import { connectGraphQLWs, registerUser, withTimeout } from './support/graphql.ts';
 
-/** Starts `npm start`'s command in a child process and resolves with its URL once it listens. */
+/** Runs `npm start` (so the signal goes through npm, as it does in production) and resolves once it listens. */
 async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn('npm', ['start', '--silent'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'info', DATABASE_URL: DATABASE_URL ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true, // its own process group, so a failed test can end npm and the server together
   });
+  started.push(child);
   const logs: string[] = [];
   const url = await withTimeout(
     new Promise<string>((resolve, reject) => {
@@ -32,9 +34,14 @@ async function startProcess(dataDir: string): Promise<{ child: ChildProcess; url
   return { child, url, logs };
 }
 
+const started: ChildProcess[] = [];
+
 describe('graceful shutdown', () => {
   const dirs: string[] = [];
-  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+  afterAll(async () => {
+    for (const child of started) if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
 
   it('closes graphql-ws and JSON sockets with 1012 and exits 0 on SIGTERM', { timeout: 90_000 }, async () => {
     const dataDir = await tempDir();
