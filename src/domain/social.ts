@@ -32,10 +32,6 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
       return videoView(video);
     },
 
-    async video(videoId: number): Promise<VideoView> {
-      return videoView(await findVideo(prisma, videoId));
-    },
-
     likeVideo: (userId: number, videoId: number) =>
       notifying(async (tx) => {
         const video = await findVideo(tx, videoId);
