@@ -4,7 +4,9 @@ import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
 import { OwnRedis } from './support/redis-server.ts';
 import { ScratchDatabase } from './support/scratch-database.ts';
-import { connectGraphQLWs, gql, gqlOk, registerUser, type GraphQLSocket } from './support/graphql.ts';
+import WebSocket from 'ws';
+import { connectGraphQLWs, gql, gqlOk, registerUser, withTimeout, type GraphQLSocket } from './support/graphql.ts';
+import { scrape } from './support/metrics.ts';
 import * as op from './support/operations.ts';
 
 if (!DATABASE_URL) announceSkip('fault suites (Redis loss, database loss)', 'DATABASE_URL');
@@ -94,5 +96,39 @@ describe.runIf(DATABASE_URL)('database lost at runtime', () => {
     await database.restore();
     await eventually('queries work again', async () => !(await gql(server.url, '{ unreadMessageCount }', {}, alice.token)).errors);
     expect((await readiness(server)).status).toBe(200);
+  });
+});
+
+describe('a graphql-ws client that stops reading', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => server?.close());
+
+  it('is closed with 1013 instead of being buffered for without bound', async () => {
+    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    // The protocol by hand, to be able to stop reading the raw socket.
+    const ws = new WebSocket(`${server.wsUrl}/graphql`, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const acked = new Promise((resolve) => ws.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve(undefined)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { token: bob.token } }));
+    await withTimeout(acked, 5000, 'connection_ack');
+    ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { messageNew { id content } }' } }));
+    ws.send(JSON.stringify({ id: '2', type: 'subscribe', payload: { query: 'subscription { unreadMessageCount }' } }));
+    await withTimeout(new Promise((resolve) => ws.on('message', (data) => JSON.parse(String(data)).id === '2' && resolve(undefined))), 5000, 'first count');
+    ws.pause();
+
+    const big = '😀'.repeat(5000);
+    const before = (await scrape(server.url))('rt_connection_errors_total', { transport: 'graphql-ws', reason: 'slow_consumer' });
+    // The kernel takes tens of megabytes first (loopback buffers grow to 32 MiB here), then events queue up.
+    for (let round = 0; ; round++) {
+      if (round > 500) throw new Error('the server never gave up on the stalled consumer');
+      await Promise.all(Array.from({ length: 20 }, () => gqlOk(server.url, op.SEND, { to: bob.id, c: big }, alice.token)));
+      if ((await scrape(server.url))('rt_connection_errors_total', { transport: 'graphql-ws', reason: 'slow_consumer' }) > before) break;
+    }
+    ws.resume();
+    expect(await withTimeout(closed, 10_000, 'close')).toBe(1013);
   });
 });

@@ -10,6 +10,8 @@ export interface GraphQLContext {
   clientIp: string;
   /** The caller's session; throws UNAUTHORIZED when the request carries no valid token. */
   session(): Promise<Session>;
+  /** On a socket: closes it when a subscription's reader fell too far behind (a client that stopped reading). */
+  slowConsumer?(): void;
 }
 
 export const builder = new SchemaBuilder<{

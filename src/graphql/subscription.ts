@@ -7,7 +7,7 @@ import type { UserEventKind, UserEventOf } from '../events/user-event.ts';
 // Authenticates when the subscription starts, so a bad session fails the subscribe rather than the stream.
 async function streamOf<K extends UserEventKind>(ctx: GraphQLContext, kind: K, current?: (userId: number) => Promise<UserEventOf<K>>) {
   const { userId } = await ctx.session();
-  return userEvents(ctx.bus, userId, kind, current && (() => current(userId)));
+  return userEvents(ctx.bus, userId, kind, { current: current && (() => current(userId)), onOverflow: ctx.slowConsumer });
 }
 
 builder.subscriptionType({

@@ -25,14 +25,21 @@ function refuse(res: ServerResponse, status: number, message: string) {
 interface ServerContext {
   req: IncomingMessage;
   res?: ServerResponse;
-  /** Set for graphql-ws operations: the session authenticated at connection_init. */
+  /** Set for graphql-ws operations: the session authenticated at connection_init, and the socket. */
   wsSession?: Session;
+  wsSocket?: WebSocket;
 }
 
 /** GraphQL request bodies above this are refused (413) before they are read. */
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 
-export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger: Logger; metrics: Metrics; maxPayloadBytes: number }) {
+export function createGraphQLTransport(deps: {
+  domain: Domain;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+  maxPayloadBytes: number;
+}) {
   const { domain, bus, logger, metrics } = deps;
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
@@ -42,12 +49,20 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
     landingPage: false,
     logging: false,
     plugins: [maxDepthPlugin({ n: 8 }), costLimitPlugin({ maxCost: 5000 })],
-    context: ({ req, request, wsSession }) => {
+    context: ({ req, request, wsSession, wsSocket }) => {
       let session: Promise<Session> | undefined;
       return {
         domain,
         bus,
         clientIp: clientIp(req),
+        // graphql-ws sends one event after the other and waits for each write, so a client that stopped reading
+        // shows up as a subscription that falls behind: close its socket, as the JSON socket does.
+        slowConsumer: wsSocket
+          ? () => {
+              metrics.connectionErrors.inc({ transport: 'graphql-ws', reason: 'slow_consumer' });
+              wsSocket.close(1013, 'Slow consumer');
+            }
+          : undefined,
         session: () => (wsSession ? Promise.resolve(wsSession) : (session ??= domain.accounts.authenticate(bearerToken(request?.headers.get('authorization'))))),
       };
     },
@@ -70,7 +85,7 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
-  type Extra = { request: IncomingMessage; socket: WebSocket; session?: Session };
+  type Extra = { request: IncomingMessage; socket: WebSocket; session?: Session; connectedAt?: number };
   useServer<Record<string, unknown>, Extra>(
     {
       // graphql-ws closes with 4403 Forbidden when this returns false; past the per-user connection limit the
@@ -80,6 +95,8 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
         const token = typeof params.token === 'string' ? params.token : bearerToken(String(params.authorization ?? ctx.extra.request.headers.authorization ?? ''));
         try {
           ctx.extra.session = await domain.accounts.authenticateSocket(token);
+          ctx.extra.connectedAt = Date.now();
+          logger.info({ userId: ctx.extra.session.userId, ip: clientIp(ctx.extra.request), transport: 'graphql-ws' }, 'connected');
           return true;
         } catch (err) {
           if (err instanceof AppError && err.code === 'RATE_LIMIT') ctx.extra.socket.close(4429, 'Too many connections');
@@ -87,7 +104,7 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({ req: ctx.extra.request, wsSession: ctx.extra.session, params: payload });
+        const enveloped = yoga.getEnveloped({ req: ctx.extra.request, wsSession: ctx.extra.session, wsSocket: ctx.extra.socket, params: payload });
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;
@@ -104,6 +121,10 @@ export function createGraphQLTransport(deps: { domain: Domain; bus: Bus; logger:
       onNext: (_ctx, _id, _payload, _args, result) => {
         const type = Object.keys(('data' in result && result.data) || {})[0] ?? 'error';
         metrics.eventsDelivered.inc({ transport: 'graphql-ws', type });
+      },
+      onClose: (ctx, code) => {
+        const { session, connectedAt } = ctx.extra;
+        if (session) logger.info({ userId: session.userId, code, durationMs: Date.now() - (connectedAt ?? Date.now()), transport: 'graphql-ws' }, 'disconnected');
       },
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
