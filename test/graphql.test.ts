@@ -88,8 +88,9 @@ describe.each(backends)('GraphQL on %s', (backend) => {
         );
         expect(closed).toBe(4403);
       }
-      const ok = await connectGraphQLWs(server.wsUrl, { token: alice.token });
-      sockets.push(ok);
+      for (const params of [{ token: alice.token }, { authorization: `Bearer ${alice.token}` }, { Authorization: `Bearer ${alice.token}` }]) {
+        sockets.push(await connectGraphQLWs(server.wsUrl, params));
+      }
     });
   });
 

@@ -92,7 +92,9 @@ export function createGraphQLTransport(deps: {
       // socket is closed first with 4429, as the JSON socket does.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
-        const token = typeof params.token === 'string' ? params.token : bearerToken(String(params.authorization ?? ctx.extra.request.headers.authorization ?? ''));
+        // GraphiQL and some clients send their headers as connectionParams, hence `Authorization` too.
+        const header = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
+        const token = typeof params.token === 'string' ? params.token : bearerToken(typeof header === 'string' ? header : undefined);
         try {
           ctx.extra.session = await domain.accounts.authenticateSocket(token);
           ctx.extra.connectedAt = Date.now();
