@@ -15,7 +15,7 @@ import { createGraphQLTransport } from './transports/graphql.ts';
 import { createJsonSocketTransport } from './transports/json-socket/index.ts';
 import { createOpsHandler } from './transports/ops.ts';
 import { createRestHandler } from './transports/rest.ts';
-import { pathnameOf } from './transports/http-util.ts';
+import { pathnameOf, resolveClientIp } from './transports/http-util.ts';
 import { createUpgradeHandler } from './transports/upgrade.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -69,6 +69,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES });
 
   const server = createServer((req, res) => {
+    resolveClientIp(req, config.trustProxy);
     const pathname = pathnameOf(req);
     if (ops(pathname, req, res)) return;
     if (rest(pathname, req, res)) return;
@@ -83,6 +84,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     allowedOrigins: config.ws.allowedOrigins,
   });
   server.on('upgrade', (req, socket, head) => {
+    resolveClientIp(req, config.trustProxy);
     upgrade(req, socket, head).catch((err) => {
       logger.error({ err }, 'upgrade failed');
       socket.destroy();

@@ -18,6 +18,7 @@ const url = (protocols: string[]) =>
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('0.0.0.0'),
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   PORT: int(4000).pipe(z.number().max(65535)),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: url(['postgresql:', 'postgres:']).optional(),
@@ -47,6 +48,8 @@ export interface Config {
   production: boolean;
   host: string;
   port: number;
+  /** Behind a load balancer: take the client's address from X-Forwarded-For. */
+  trustProxy: boolean;
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
@@ -88,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     host: e.HOST,
     port: e.PORT,
+    trustProxy: e.TRUST_PROXY,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

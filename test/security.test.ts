@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
-import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser } from './support/graphql.ts';
+import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName } from './support/graphql.ts';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -115,5 +115,29 @@ describe('payload and socket admission limits', () => {
       (event: { code?: number }) => event.code,
     );
     expect(refused).toBe(4429);
+  });
+});
+
+describe('client addresses behind a load balancer', () => {
+  const register = (url: string, forwardedFor: string) =>
+    gql(url, 'mutation($u: String!) { register(username: $u, password: "long enough") { token } }', { u: uniqueName() }, undefined, {
+      'x-forwarded-for': forwardedFor,
+    });
+
+  it.each([
+    [true, ['ok', 'ok', 'RATE_LIMIT', 'ok']],
+    [false, ['ok', 'ok', 'RATE_LIMIT', 'RATE_LIMIT']],
+  ])('TRUST_PROXY=%s: per-IP limits count the forwarded client (%j)', async (trustProxy, expected) => {
+    const server = await startServer({ env: { TRUST_PROXY: String(trustProxy), RATE_LIMIT_AUTH_PER_MIN: '2' } });
+    try {
+      const codes = [];
+      for (const client of ['127.0.0.41', '10.0.0.1, 127.0.0.41', '127.0.0.41', '127.0.0.42']) {
+        const result = await register(server.url, client);
+        codes.push(result.errors?.[0]?.extensions?.code ?? 'ok');
+      }
+      expect(codes).toEqual(expected);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,6 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 
-export const clientIp = (req: IncomingMessage | undefined): string => req?.socket.remoteAddress ?? 'unknown';
+// The client's address, resolved once per request by app.ts (behind a trusted proxy, from X-Forwarded-For).
+const forwarded = new WeakMap<IncomingMessage, string>();
+
+/**
+ * Behind a load balancer every connection comes from the balancer; with `trustProxy` the client is the last
+ * address in X-Forwarded-For (the one the balancer itself saw), so per-IP limits apply per client.
+ */
+export function resolveClientIp(req: IncomingMessage, trustProxy: boolean): void {
+  if (!trustProxy) return;
+  const header = req.headers['x-forwarded-for'];
+  const last = (Array.isArray(header) ? header.join(',') : header)?.split(',').at(-1)?.trim();
+  if (last) forwarded.set(req, last);
+}
+
+export const clientIp = (req: IncomingMessage | undefined): string =>
+  (req && forwarded.get(req)) ?? req?.socket.remoteAddress ?? 'unknown';
 
 export function pathnameOf(req: IncomingMessage): string {
   return new URL(req.url ?? '/', 'http://localhost').pathname;

@@ -21,10 +21,21 @@ export type Operation<TResult, TVariables> = TypedDocumentNode<TResult, TVariabl
 
 const source = (query: DocumentNode | string) => (typeof query === 'string' ? query : print(query));
 
-export async function gql<T = Record<string, any>, V = Record<string, unknown>>(url: string, query: Operation<T, V>, variables?: NoInfer<V>, token?: string): Promise<GraphQLResult<T>> {
+export async function gql<T = Record<string, any>, V = Record<string, unknown>>(
+  url: string,
+  query: Operation<T, V>,
+  variables?: NoInfer<V>,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResult<T>> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify({ query: source(query), variables }),
     signal: AbortSignal.timeout(15_000),
   });
