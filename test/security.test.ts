@@ -141,3 +141,18 @@ describe('client addresses behind a load balancer', () => {
     }
   });
 });
+
+describe('GraphiQL', () => {
+  it('is served whole by the server, with no script or style from another host (it works on closed networks)', async () => {
+    const server = await startServer();
+    try {
+      const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(10_000) });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain('Realtime API');
+      expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:\/\//i);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { createYoga } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -46,6 +47,8 @@ export function createGraphQLTransport(deps: {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Realtime API', subscriptionsProtocol: 'WS' },
+    // GraphiQL served from the package itself rather than a CDN, so it works on closed networks too.
+    renderGraphiQL,
     landingPage: false,
     logging: false,
     plugins: [maxDepthPlugin({ n: 8 }), costLimitPlugin({ maxCost: 5000 })],
