@@ -3,7 +3,8 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
-import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName } from './support/graphql.ts';
+import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName, withTimeout } from './support/graphql.ts';
+import * as op from './support/operations.ts';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -143,16 +144,46 @@ describe('client addresses behind a load balancer', () => {
 });
 
 describe('GraphiQL', () => {
-  it('is served whole by the server, with no script or style from another host (it works on closed networks)', async () => {
-    const server = await startServer();
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => server?.close());
+
+  // GraphiQL cannot put its Headers into graphql-ws connectionParams, so it subscribes over SSE on /graphql.
+  it('subscribes over SSE with the Authorization header, as GraphiQL does', async () => {
+    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${bob.token}` },
+      body: JSON.stringify({ query: 'subscription { unreadMessageCount }' }),
+      signal: abort.signal,
+    });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const counts: number[] = [];
     try {
-      const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(10_000) });
-      expect(res.status).toBe(200);
-      const html = await res.text();
-      expect(html).toContain('Realtime API');
-      expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:\/\//i);
+      let buffer = '';
+      while (counts.length < 2) {
+        const { value, done } = await withTimeout(reader.read(), 5000, 'SSE event');
+        if (done) break;
+        buffer += value;
+        for (const match of buffer.matchAll(/^data: (.+)$/gm)) counts.push(JSON.parse(match[1]!).data.unreadMessageCount);
+        buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+        if (counts.length === 1) await gqlOk(server.url, op.SEND, { to: bob.id, c: 'hi over SSE' }, alice.token);
+      }
     } finally {
-      await server.close();
+      abort.abort();
     }
+    expect(counts).toEqual([0, 1]);
+  });
+
+  it('is served whole by the server, with no script or style from another host (it works on closed networks)', async () => {
+    const res = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Realtime API');
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=["']?https?:\/\//i);
   });
 });

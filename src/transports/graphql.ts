@@ -46,7 +46,7 @@ export function createGraphQLTransport(deps: {
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { title: 'Realtime API', subscriptionsProtocol: 'WS' },
+    graphiql: { title: 'Realtime API', subscriptionsProtocol: 'SSE' },
     // GraphiQL served from the package itself rather than a CDN, so it works on closed networks too.
     renderGraphiQL,
     landingPage: false,
