@@ -1,6 +1,6 @@
 // Composes configuration, database, bus, domain and transports into one server value. Tests start several
 // (port 0) in one process; main.ts starts one and drains it on SIGTERM.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
@@ -73,8 +73,14 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     const pathname = pathnameOf(req);
     if (ops(pathname, req, res)) return;
     if (rest(pathname, req, res)) return;
+    if (req.headers.accept?.includes('text/event-stream')) {
+      eventStreams.add(res);
+      res.once('close', () => eventStreams.delete(res));
+    }
     void graphql.handleRequest(req, res);
   });
+  // Subscriptions over SSE (GraphiQL's) never finish on their own: shutdown ends them like the sockets.
+  const eventStreams = new Set<ServerResponse>();
   const socketServers = [graphql.wss, jsonSocket.wss];
   const upgrade = createUpgradeHandler({
     routes: { '/graphql': { wss: graphql.wss, transport: 'graphql-ws' }, '/api/v1/ws': { wss: jsonSocket.wss, transport: 'json-ws' } },
@@ -118,6 +124,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         }),
       );
       server.closeIdleConnections();
+      for (const res of eventStreams) res.socket?.destroy();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([Promise.all([requestsDone, ...socketsClosed]), timeout]);
       server.closeAllConnections();

@@ -43,7 +43,7 @@ describe('graceful shutdown', () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('closes graphql-ws and JSON sockets with 1012 and exits 0 on SIGTERM', { timeout: 90_000 }, async () => {
+  it('closes graphql-ws and JSON sockets with 1012, ends SSE streams and exits 0 on SIGTERM', { timeout: 90_000 }, async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
     const { child, url, logs } = await startProcess(dataDir);
@@ -56,11 +56,23 @@ describe('graceful shutdown', () => {
     const jsonClosed = new Promise<number>((resolve) => json.once('close', (code) => resolve(code)));
     await withTimeout(new Promise((resolve) => json.once('message', resolve)), 5000, 'JSON socket connected frame');
 
+    // GraphiQL's kind of subscription: a server-sent event stream, open until the server ends it.
+    const sse = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: 'subscription { unseenCount }' }),
+    });
+    const sseEnded = sse.body!.pipeTo(new WritableStream()).then(
+      () => 'ended',
+      () => 'ended',
+    );
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const started = Date.now();
     child.kill('SIGTERM');
     expect(await withTimeout(graphqlClosed, 10_000, 'graphql-ws close')).toBe(1012);
     expect(await withTimeout(jsonClosed, 10_000, 'JSON socket close')).toBe(1012);
+    expect(await withTimeout(sseEnded, 10_000, 'SSE stream end')).toBe('ended');
     expect(await withTimeout(exited, 12_000, 'process exit')).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(logs.map((l) => JSON.parse(l).msg)).toContain('stopped');
