@@ -2,7 +2,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -47,8 +46,9 @@ export function createGraphQLTransport(deps: {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Realtime API', subscriptionsProtocol: 'SSE' },
-    // GraphiQL served from the package itself rather than a CDN, so it works on closed networks too.
-    renderGraphiQL,
+    // GraphiQL served from the package itself rather than a CDN, so it works on closed networks too. Loaded on the
+    // first page view: the bundle is large, and a server that never shows GraphiQL should not carry it.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     logging: false,
     plugins: [maxDepthPlugin({ n: 8 }), costLimitPlugin({ maxCost: 5000 })],
