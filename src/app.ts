@@ -81,9 +81,13 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   });
   // Subscriptions over SSE (GraphiQL's) never finish on their own: shutdown ends them like the sockets.
   const eventStreams = new Set<ServerResponse>();
-  const socketServers = [graphql.wss, jsonSocket.wss];
+  const socketRoutes = {
+    '/graphql': { wss: graphql.wss, transport: 'graphql-ws' },
+    '/api/v1/ws': { wss: jsonSocket.wss, transport: 'json-ws' },
+  } as const;
+  const socketServers = Object.values(socketRoutes).map((route) => route.wss);
   const upgrade = createUpgradeHandler({
-    routes: { '/graphql': { wss: graphql.wss, transport: 'graphql-ws' }, '/api/v1/ws': { wss: jsonSocket.wss, transport: 'json-ws' } },
+    routes: socketRoutes,
     draining: () => draining,
     limits,
     metrics,

@@ -38,6 +38,7 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
   };
 
   const issue = async (user: UserView): Promise<AuthPayload> => ({ ...(await tokens.issue(user.id)), user });
+  const exists = async (id: number) => (await prisma.user.findUnique({ where: { id }, select: { id: true } })) !== null;
 
   /**
    * Makes sure the user of a verified token exists, in one round trip: a token carrying a `username` claim (minted
@@ -47,10 +48,10 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
   async function ensureUser(claims: TokenClaims): Promise<void> {
     const { userId, username } = claims;
     if (!username || !USERNAME.test(username)) {
-      if (await prisma.user.findUnique({ where: { id: userId }, select: { id: true } })) return;
+      if (await exists(userId)) return;
       throw new AppError('UNAUTHORIZED', 'Unknown user');
     }
-    const [{ exists }] = await prisma.$queryRaw<[{ exists: boolean }]>`
+    const [{ ensured }] = await prisma.$queryRaw<[{ ensured: boolean }]>`
       WITH created AS (
         INSERT INTO "User" ("id", "username", "usernameKey", "avatarUrl")
         VALUES (${userId}, ${username}, ${username.toLowerCase()}, ${cleanUrl(claims.avatarUrl, 'avatarUrl')})
@@ -58,11 +59,11 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
       ), moved AS (
         SELECT setval(pg_get_serial_sequence('"User"', 'id'), GREATEST(id, nextval(pg_get_serial_sequence('"User"', 'id')))) FROM created
       )
-      SELECT (SELECT COUNT(*) FROM moved) > 0 OR EXISTS (SELECT 1 FROM "User" WHERE id = ${userId}) AS exists`;
-    if (exists) return;
+      SELECT (SELECT COUNT(*) FROM moved) > 0 OR EXISTS (SELECT 1 FROM "User" WHERE id = ${userId}) AS ensured`;
+    if (ensured) return;
     // Nothing inserted and no such id in the statement's snapshot: either a concurrent first request for the same
     // user committed meanwhile (look again, with a fresh snapshot), or the name belongs to someone else.
-    if (await prisma.user.findUnique({ where: { id: userId }, select: { id: true } })) return;
+    if (await exists(userId)) return;
     throw new AppError('UNAUTHORIZED', `Username ${username} belongs to another user`);
   }
 
@@ -132,7 +133,7 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
     /** Throws NOT_FOUND unless the user exists. */
     async assertExists(id: number): Promise<void> {
       if (known.has(id)) return;
-      if (!(await prisma.user.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('NOT_FOUND', 'User not found');
+      if (!(await exists(id))) throw new AppError('NOT_FOUND', 'User not found');
       remember(id);
     },
   };
