@@ -228,6 +228,7 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
         const woken = new Promise<void>((resolve) => (wake = resolve));
         const timer = setTimeout(wake, waitMs);
         const detach = await hub.attach(userId, (entry) => entry.position !== undefined && wake());
+        hub.seed(userId, now.position);
         try {
           // Read again now that nothing can slip by between the read and the wait.
           entries = await entriesAfter(userId, resumption.position, limit);

@@ -124,14 +124,16 @@ export async function connectJsonSocket(wsUrl: string, user: { id: number; token
     throw new Error(`bad connected frame ${JSON.stringify(connected)}`);
   }
   socket.resumed = connected.resumed;
+  // The opening counts are message:unread_count then notification:unseen_count, back to back: the backlog never has
+  // those two in a row (each change's count follows its own event).
   const backlog: Frame[] = [];
-  const counts: Record<string, number> = {};
-  while (Object.keys(counts).length < 2) {
+  for (;;) {
     const frame = await socket.next();
-    if (frame.type === 'message:unread_count' || frame.type === 'notification:unseen_count') counts[frame.type] = frame.data.count;
-    else if (Object.keys(counts).length) throw new Error(`expected both counts together, got ${JSON.stringify(frame)} between them`);
-    else backlog.push(frame);
+    if (frame.type === 'notification:unseen_count' && backlog.at(-1)?.type === 'message:unread_count') {
+      const unread = backlog.pop()!;
+      socket.frames.unshift(...backlog);
+      return Object.assign(socket, { unreadCount: unread.data.count as number, unseenCount: frame.data.count as number, backlog });
+    }
+    backlog.push(frame);
   }
-  socket.frames.unshift(...backlog);
-  return Object.assign(socket, { unreadCount: counts['message:unread_count']!, unseenCount: counts['notification:unseen_count']!, backlog });
 }
