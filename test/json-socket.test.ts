@@ -462,10 +462,10 @@ describe('JSON socket /api/v1/ws', () => {
       const received = socket.frames.pending.filter((f) => f.type === 'message:new').map((f) => f.data.id);
       expect(received.length).toBeGreaterThan(0);
 
-      // What it did not show it read (a pong to a ping written after it) comes again, in order: nothing is lost.
+      // What it did not show it read (a pong to a ping written after it) comes again, once: nothing is lost.
       const again = await connect(bob);
       const queued = again.backlog.map((f) => f.data.id);
-      expect(queued).toEqual([...queued].sort((a, b) => a - b));
+      expect(new Set(queued).size).toBe(queued.length);
       expect([...new Set([...received, ...queued])].sort((x, y) => x - y)).toEqual([...sent].sort((x, y) => x - y));
     });
 
