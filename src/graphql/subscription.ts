@@ -1,13 +1,27 @@
 // Every subscription reads the caller's own stream: there is no user argument to get wrong.
+import { Repeater } from 'graphql-yoga';
 import { builder, type GraphQLContext } from './builder.ts';
+import { atExpiry } from '../auth/tokens.ts';
 import { Message, MessagesSeen, Notification, NotificationsSeen, TypingEvent } from './types.ts';
 import { userEvents } from '../events/user-stream.ts';
 import type { UserEventKind, UserEventOf } from '../events/user-event.ts';
 
+/** The stream, completed when the token expires: nothing reaches a client past its token's `exp`. */
+async function* untilExpiry<T>(stream: AsyncIterableIterator<T>, expSeconds: number) {
+  let cancel!: () => void;
+  const expired = new Promise<void>((resolve) => (cancel = atExpiry(expSeconds, resolve)));
+  try {
+    yield* Repeater.race([stream, expired]);
+  } finally {
+    cancel();
+  }
+}
+
 // Authenticates when the subscription starts, so a bad session fails the subscribe rather than the stream.
 async function streamOf<K extends UserEventKind>(ctx: GraphQLContext, kind: K, current?: (userId: number) => Promise<UserEventOf<K>>) {
-  const { userId } = await ctx.session();
-  return userEvents(ctx.bus, userId, kind, { current: current && (() => current(userId)), onOverflow: ctx.slowConsumer });
+  const { userId, exp } = await ctx.session();
+  const stream = userEvents(ctx.bus, userId, kind, { current: current && (() => current(userId)), onOverflow: ctx.slowConsumer });
+  return ctx.streamsEndAtExpiry ? untilExpiry(stream, exp) : stream;
 }
 
 builder.subscriptionType({
