@@ -205,7 +205,7 @@ describe.runIf(twoInstances)('GraphQL operations rate-limited across instances (
   // Each run its own addresses: the counters live in Redis for a minute.
   const address = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
 
-  it('counts a user’s operations on HTTP and graphql-ws on both instances together', async () => {
+  it('counts a user’s operations on HTTP, graphql-ws and SSE on both instances together', async () => {
     // A user minted by another backend (created on first use): no registration, which would count for an address.
     const id = 100_000_000 + Math.floor(Math.random() * 2_000_000_000);
     const alice = { id, token: await mintToken({ sub: String(id), username: `rl_${id}` }) };
@@ -226,6 +226,13 @@ describe.runIf(twoInstances)('GraphQL operations rate-limited across instances (
     } finally {
       await socket.close();
     }
+    const sse = await fetch(`${one.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: 'subscription { unreadMessageCount }' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(await withTimeout(sse.text(), 3000, 'SSE answer')).toMatch(/RATE_LIMIT/);
   });
 
   it('counts unauthenticated operations per address', async () => {
@@ -272,6 +279,23 @@ describe('tokens expire on graphql-ws and SSE too (issue 8, item 4)', () => {
     expect(await withTimeout(closing, 4000, 'close at expiry')).toBe(4401);
     const inbox = await gqlOk(server.url, 'query($w: Int!) { messages(withUserId: $w) { edges { node { content } } } }', { w: alice.id }, bob.token);
     expect(inbox.messages.edges).toEqual([{ node: { content: 'in time' } }]);
+  });
+
+  it('refuses a mutation that arrives after exp, even before the socket is closed', async () => {
+    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const token = await shortToken(alice.id);
+    const expMs = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000;
+    const { socket, closing } = await rawSocket(token);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expMs - Date.now() - 150)));
+    // The frame leaves now; the server (in this process) cannot read it until this turn ends, after exp: it is
+    // handled when the close-at-expiry timer has fired or is about to, on a socket that is still readable.
+    socket.client.subscribe({ query: `mutation { sendMessage(receiverId: ${bob.id}, content: "too late") { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    while (Date.now() < expMs + 50) {
+      // busy: holds the event loop past exp
+    }
+    expect(await withTimeout(closing, 4000, 'close at expiry')).toBe(4401);
+    const inbox = await gqlOk(server.url, 'query($w: Int!) { messages(withUserId: $w) { edges { node { content } } } }', { w: alice.id }, bob.token);
+    expect(inbox.messages.edges).toEqual([]);
   });
 
   it('moves a socket’s expiry with refreshToken, only to a token of the same user', async () => {
