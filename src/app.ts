@@ -43,6 +43,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       typing: config.rateLimits.typingPerMin,
       auth: config.rateLimits.authPerMin,
       connection: config.rateLimits.connectionsPerMin,
+      graphql: config.rateLimits.graphqlPerMin,
     },
     redisUrl: config.redisUrl,
     logger,
@@ -68,13 +69,23 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   ];
 
   let draining = false;
-  const graphql = createGraphQLTransport({ domain, bus, logger, metrics, maxPayloadBytes: MAX_FRAME_BYTES });
+  const origins = { allowedOrigins: config.ws.allowedOrigins, production: config.production };
+  const graphql = createGraphQLTransport({
+    domain,
+    bus,
+    limits,
+    logger,
+    metrics,
+    options: { ...config.graphql, ...origins },
+  });
   const jsonSocket = createJsonSocketTransport({ domain, logger, metrics, ws: config.ws, maxPayloadBytes: MAX_FRAME_BYTES });
   const ops = createOpsHandler({
     readiness: { draining: () => draining, database: db.ping, bus: bus.healthy },
     registry: metrics.registry,
+    // Production serves metrics only behind a token: they name users' traffic patterns and the instance's state.
+    metricsAccess: { served: config.metricsToken !== undefined || !config.production, token: config.metricsToken },
   });
-  const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES });
+  const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES, origins });
 
   const server = createServer((req, res) => {
     resolveClientIp(req, config.trustProxy);

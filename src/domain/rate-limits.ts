@@ -6,7 +6,7 @@ import { AppError } from './errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
-export type LimitKind = 'message' | 'typing' | 'auth' | 'connection';
+export type LimitKind = 'message' | 'typing' | 'auth' | 'connection' | 'graphql';
 
 export interface RateLimits {
   /** Counts one action; throws RATE_LIMIT (with retryAfterMs) when the key is over its limit. */
