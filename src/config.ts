@@ -37,6 +37,12 @@ const EnvSchema = z.object({
   RATE_LIMIT_TYPING_PER_MIN: int(10, 1),
   RATE_LIMIT_AUTH_PER_MIN: int(300),
   RATE_LIMIT_CONNECTIONS_PER_MIN: int(120),
+  RATE_LIMIT_WINDOW_MS: int(60_000, 1),
+  LOGIN_FAILURES_PER_ACCOUNT: int(10),
+  LOGIN_FAILURE_WINDOW_MS: int(15 * 60_000, 1),
+  MAX_SOCKETS_PER_USER: int(20),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: int(100, 1),
+  REDIS_COMMAND_TIMEOUT_MS: int(500, 1),
   MESSAGE_MAX_LENGTH: int(5000, 1),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -53,6 +59,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** A Redis command that has not answered within this fails, and the instance goes on without Redis. */
+  redisCommandTimeoutMs: number;
   /** Unset outside production: the app generates one and keeps it in dataDir. */
   jwtSecret?: string;
   jwtIssuer?: string;
@@ -67,7 +75,19 @@ export interface Config {
     allowedOrigins?: string[];
   };
   typingTimeoutMs: number;
-  rateLimits: { messagesPerMin: number; typingPerMin: number; authPerMin: number; connectionsPerMin: number };
+  rateLimits: {
+    messagesPerMin: number;
+    typingPerMin: number;
+    authPerMin: number;
+    connectionsPerMin: number;
+    /** The sliding window of the per-minute limits: one minute, shorter only in tests. */
+    windowMs: number;
+    loginFailuresPerAccount: number;
+    loginFailureWindowMs: number;
+  };
+  /** Open sockets and event streams per user, across instances; 0 = no cap. */
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerSocket: number;
   messageMaxLength: number;
   shutdownTimeoutMs: number;
   logLevel: string;
@@ -95,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     jwtSecret: e.JWT_SECRET,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
@@ -112,7 +133,12 @@ export function loadConfig(env: Env = process.env): Config {
       typingPerMin: e.RATE_LIMIT_TYPING_PER_MIN,
       authPerMin: e.RATE_LIMIT_AUTH_PER_MIN,
       connectionsPerMin: e.RATE_LIMIT_CONNECTIONS_PER_MIN,
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      loginFailuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     },
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
     messageMaxLength: e.MESSAGE_MAX_LENGTH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,

@@ -5,7 +5,9 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { SharedStore } from './shared-store.ts';
 import { createAccounts } from './accounts.ts';
+import { createConnections } from './connections.ts';
 import { createMessages } from './messages.ts';
 import { createNotifications } from './notifications.ts';
 import { createSocial } from './social.ts';
@@ -16,8 +18,11 @@ export interface DomainDeps {
   bus: Bus;
   tokens: TokenService;
   limits: RateLimits;
+  store: SharedStore;
   metrics: Metrics;
   logger: Logger;
+  /** Open sockets and event streams per user, across instances; 0 = no cap. */
+  maxSocketsPerUser: number;
   messageMaxLength: number;
   typingTimeoutMs: number;
 }
@@ -25,8 +30,9 @@ export interface DomainDeps {
 export type Domain = ReturnType<typeof createDomain>;
 
 export function createDomain(deps: DomainDeps) {
-  const { prisma, bus, limits, metrics, logger } = deps;
-  const accounts = createAccounts(deps);
+  const { prisma, bus, limits, store, metrics, logger } = deps;
+  const connections = createConnections({ store, maxPerUser: deps.maxSocketsPerUser });
+  const accounts = createAccounts({ ...deps, connections });
   const notifications = createNotifications({ prisma, bus });
   return {
     /** Both badge counts in one round trip: the first thing a socket shows. */
@@ -37,9 +43,10 @@ export function createDomain(deps: DomainDeps) {
       return row;
     },
     accounts,
+    connections,
     messages: createMessages({ prisma, bus, limits, accounts, metrics, logger, maxLength: deps.messageMaxLength }),
     notifications,
     social: createSocial({ prisma, notifications, maxLength: deps.messageMaxLength }),
-    typing: createTyping({ bus, limits, accounts, timeoutMs: deps.typingTimeoutMs }),
+    typing: createTyping({ bus, limits, accounts, store, metrics, timeoutMs: deps.typingTimeoutMs }),
   };
 }

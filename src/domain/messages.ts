@@ -55,8 +55,9 @@ export function createMessages(deps: {
       const started = performance.now();
       const text = cleanText(content, 'content', deps.maxLength);
       if (receiverId === senderId) throw invalid('You cannot message yourself');
-      await limits.consume('message', senderId);
+      // Only valid sends count (docs/decisions.md): a send to no one must not use up the sender's quota.
       await accounts.assertExists(receiverId);
+      await limits.consume('message', senderId);
       // The hottest statement: insert and the receiver's new unread count in one round trip. The count's snapshot
       // does not include the row being inserted, hence the + 1.
       const [row] = await prisma.$queryRaw<(Message & { unread: number })[]>`

@@ -2,24 +2,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { schema } from '../graphql/schema.ts';
 import type { GraphQLContext } from '../graphql/builder.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, invalid } from '../domain/errors.ts';
 import type { Domain } from '../domain/index.ts';
+import type { RateLimits } from '../domain/rate-limits.ts';
 import type { Session } from '../domain/accounts.ts';
 import { bearerToken } from '../auth/tokens.ts';
 import type { Bus } from '../events/bus.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { clientIp } from './http-util.ts';
+import { clientIp, isEventStream } from './http-util.ts';
 
-function refuse(res: ServerResponse, status: number, message: string) {
-  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'INVALID_MESSAGE' } }] }));
+function refuse(res: ServerResponse, status: number, error: AppError) {
+  const { code, message, retryAfterMs } = error;
+  const retryAfter: Record<string, string> = retryAfterMs ? { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } : {};
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close', ...retryAfter });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...(retryAfterMs ? { retryAfterMs } : {}) } }] }));
 }
 
 interface ServerContext {
@@ -28,6 +31,8 @@ interface ServerContext {
   /** Set for graphql-ws operations: the session authenticated at connection_init, and the socket. */
   wsSession?: Session;
   wsSocket?: WebSocket;
+  /** Set for server-sent event streams: settles once the stream closed. */
+  streamClosed?: Promise<void>;
 }
 
 /** GraphQL request bodies above this are refused (413) before they are read. */
@@ -36,11 +41,21 @@ export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
 export function createGraphQLTransport(deps: {
   domain: Domain;
   bus: Bus;
+  limits: RateLimits;
   logger: Logger;
   metrics: Metrics;
   maxPayloadBytes: number;
+  /** Operations one graphql-ws socket may have running at once (subscriptions, mostly). */
+  maxSubscriptionsPerSocket: number;
 }) {
   const { domain, bus, logger, metrics } = deps;
+
+  /** An event stream counts as a connection of its user (limits and open slots) until it closes. */
+  const authenticateStream = async (token: string | undefined, closed: Promise<void>): Promise<Session> => {
+    const session = await domain.accounts.authenticateSocket(token);
+    void closed.then(session.release);
+    return session;
+  };
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -52,7 +67,7 @@ export function createGraphQLTransport(deps: {
     landingPage: false,
     logging: false,
     plugins: [maxDepthPlugin({ n: 8 }), costLimitPlugin({ maxCost: 5000 })],
-    context: ({ req, request, wsSession, wsSocket }) => {
+    context: ({ req, request, wsSession, wsSocket, streamClosed }) => {
       let session: Promise<Session> | undefined;
       return {
         domain,
@@ -66,7 +81,11 @@ export function createGraphQLTransport(deps: {
               wsSocket.close(1013, 'Slow consumer');
             }
           : undefined,
-        session: () => (wsSession ? Promise.resolve(wsSession) : (session ??= domain.accounts.authenticate(bearerToken(request?.headers.get('authorization'))))),
+        session: () => {
+          if (wsSession) return Promise.resolve(wsSession);
+          const token = bearerToken(request?.headers.get('authorization'));
+          return (session ??= streamClosed ? authenticateStream(token, streamClosed) : domain.accounts.authenticate(token));
+        },
       };
     },
     maskedErrors: {
@@ -89,6 +108,8 @@ export function createGraphQLTransport(deps: {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
   type Extra = { request: IncomingMessage; socket: WebSocket; session?: Session; connectedAt?: number };
+  const tooManySubscriptions = () =>
+    new GraphQLError(`Too many operations on this socket: at most ${deps.maxSubscriptionsPerSocket} at once`, { extensions: { code: 'RATE_LIMIT' } });
   useServer<Record<string, unknown>, Extra>(
     {
       // graphql-ws closes with 4403 Forbidden when this returns false; past the per-user connection limit the
@@ -99,7 +120,11 @@ export function createGraphQLTransport(deps: {
         const header = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         const token = typeof params.token === 'string' ? params.token : bearerToken(typeof header === 'string' ? header : undefined);
         try {
-          ctx.extra.session = await domain.accounts.authenticateSocket(token);
+          const { release, ...session } = await domain.accounts.authenticateSocket(token);
+          // The socket's own close event, not onClose: that one may come while this is still authenticating.
+          if (ctx.extra.socket.readyState === WebSocket.CLOSED) release();
+          else ctx.extra.socket.once('close', release);
+          ctx.extra.session = session;
           ctx.extra.connectedAt = Date.now();
           logger.info({ userId: ctx.extra.session.userId, ip: clientIp(ctx.extra.request), transport: 'graphql-ws' }, 'connected');
           return true;
@@ -109,6 +134,8 @@ export function createGraphQLTransport(deps: {
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws has already entered this operation in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) return [tooManySubscriptions()];
         const enveloped = yoga.getEnveloped({ req: ctx.extra.request, wsSession: ctx.extra.session, wsSocket: ctx.extra.socket, params: payload });
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
@@ -141,15 +168,30 @@ export function createGraphQLTransport(deps: {
     socket.once('close', () => metrics.activeConnections.dec({ transport: 'graphql-ws' }));
   });
 
+  /** Server-sent events are connections like the sockets: the same per-IP attempts limit, counted while open. */
+  async function handleEventStream(req: IncomingMessage, res: ServerResponse) {
+    try {
+      await deps.limits.consume('connection', clientIp(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RATE_LIMIT') return refuse(res, 429, err);
+      throw err;
+    }
+    metrics.activeConnections.inc({ transport: 'sse' });
+    const streamClosed = new Promise<void>((resolve) => res.once('close', resolve));
+    void streamClosed.then(() => metrics.activeConnections.dec({ transport: 'sse' }));
+    return yoga(req, res, { req, res, streamClosed });
+  }
+
   return {
     handleRequest(req: IncomingMessage, res: ServerResponse) {
       // The body's size must be declared so it can be refused before it is read; GraphQL clients always declare it.
       if (req.method === 'POST') {
         const declared = req.headers['content-length'];
-        if (declared === undefined) return refuse(res, 411, 'Content-Length required');
-        if (Number(declared) > MAX_GRAPHQL_BODY_BYTES) return refuse(res, 413, `Request body over ${MAX_GRAPHQL_BODY_BYTES} bytes`);
+        if (declared === undefined) return refuse(res, 411, invalid('Content-Length required'));
+        if (Number(declared) > MAX_GRAPHQL_BODY_BYTES) return refuse(res, 413, invalid(`Request body over ${MAX_GRAPHQL_BODY_BYTES} bytes`));
       }
-      return yoga(req, res, { req, res });
+      if (!isEventStream(req)) return yoga(req, res, { req, res });
+      return handleEventStream(req, res);
     },
     wss,
   };

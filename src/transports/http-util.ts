@@ -20,3 +20,6 @@ export const clientIp = (req: IncomingMessage | undefined): string =>
 export function pathnameOf(req: IncomingMessage): string {
   return new URL(req.url ?? '/', 'http://localhost').pathname;
 }
+
+/** A request for server-sent events: a GraphQL subscription (GraphiQL's) that stays open like a socket. */
+export const isEventStream = (req: IncomingMessage): boolean => req.headers.accept?.includes('text/event-stream') ?? false;
