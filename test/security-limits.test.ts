@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, REDIS_URL, announceSkip } from './support/env.ts';
-import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName, withTimeout, Inbox, type GraphQLSocket, type TestUser } from './support/graphql.ts';
+import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName, withTimeout, Inbox, type GraphQLSocket } from './support/graphql.ts';
 import { connectJsonSocket, openJsonSocket, type JsonSocket } from './support/json-socket.ts';
 import { OwnRedis } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
@@ -50,7 +50,8 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     MAX_SOCKETS_PER_USER: '3',
     MAX_SUBSCRIPTIONS_PER_SOCKET: '5',
   };
-  const [a, b] = [0, 1].map((i) => () => servers[i]!);
+  const a = () => servers[0]!;
+  const b = () => servers[1]!;
   const track = <T extends { close(): Promise<unknown> | void }>(thing: T): T => (closers.push(() => thing.close()), thing);
 
   beforeAll(async () => {
@@ -350,7 +351,7 @@ describe.runIf(DATABASE_URL)('a Redis that hangs', () => {
   };
 
   it('answers sends within its command timeout, with local limits, reports unready, and recovers', async () => {
-    const [alice, bob, carol]: TestUser[] = await Promise.all([registerUser(server.url), registerUser(server.url), registerUser(server.url)]);
+    const [alice, bob, carol] = await Promise.all([registerUser(server.url), registerUser(server.url), registerUser(server.url)]);
     const bobSocket = await connectGraphQLWs(server.wsUrl, { token: bob.token });
     sockets.push(bobSocket);
     const inbox = await bobSocket.subscribe(op.SUB_MESSAGE_NEW);
