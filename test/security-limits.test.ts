@@ -203,6 +203,34 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
   });
 });
 
+// Item 9: an event stream is a connection like a socket, for the per-address attempts too.
+describe('server-sent event streams', () => {
+  let server: TestServer;
+  const streams: { close(): void }[] = [];
+  beforeAll(async () => {
+    server = await startServer({ env: { RATE_LIMIT_CONNECTIONS_PER_MIN: '2' } });
+  });
+  afterAll(async () => {
+    for (const stream of streams) stream.close();
+    await server?.close();
+  });
+
+  it('count toward the connection attempts per address: over them, 429 with RATE_LIMIT before any stream opens', async () => {
+    const alice = await registerUser(server.url);
+    for (let i = 0; i < 2; i++) streams.push(await openEventStream(server.url, alice.token));
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${alice.token}` },
+      body: JSON.stringify({ query: 'subscription { unreadMessageCount }' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'RATE_LIMIT', retryAfterMs: expect.any(Number) });
+    expect((await scrape(server.url))('rt_active_connections', { transport: 'sse' })).toBe(2);
+  });
+});
+
 // Item 7: URLs that other users' apps put into pages.
 describe('avatar and thumbnail URLs', () => {
   let server: TestServer;
@@ -267,6 +295,10 @@ describe('avatar and thumbnail URLs', () => {
     const bad = await mintToken({ sub: String(id), username, avatarUrl: 'javascript:alert(1)' });
     const result = await gql(server.url, '{ me { id avatarUrl } }', {}, bad);
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'INVALID_MESSAGE' }, message: expect.stringContaining('avatarUrl') });
+    // On the JSON socket a bad claim is a bad token, as always there.
+    const socket = await openJsonSocket(server.wsUrl, bad);
+    expect((await socket.next('error')).error).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('avatarUrl') });
+    expect(await socket.closeCode()).toBe(4401);
     const good = await mintToken({ sub: String(id), username, avatarUrl: '/avatars/./minted.jpg' });
     expect((await gqlOk(server.url, '{ me { id avatarUrl } }', {}, good)).me).toEqual({ id, avatarUrl: '/avatars/minted.jpg' });
   });
@@ -374,6 +406,10 @@ describe.runIf(DATABASE_URL)('a Redis that hangs', () => {
       expect((await timed(() => gqlOk(server.url, op.SET_TYPING, { w: bob.id, t }, carol.token))).ms).toBeLessThan(2000);
       expect((await typing.next()).typing.isTyping).toBe(t);
     }
+    // Sockets still connect: their open-connection slot is counted locally, their subscription waits no longer.
+    const carolSocket = await timed(() => connectJsonSocket(server.wsUrl, carol));
+    expect(carolSocket.ms).toBeLessThan(3000);
+    await carolSocket.result.close();
 
     redis.resume();
     await eventually('ready again', async () => (await readiness()).status === 200);
