@@ -15,11 +15,9 @@ export interface Script {
 }
 
 export interface SharedStore {
-  /** False when the instance runs alone (no REDIS_URL): callers then keep everything locally. */
-  readonly shared: boolean;
   /**
-   * `remote` when Redis answers, else `local`: Redis is not configured, did not answer within the command timeout,
-   * refused, or failed moments ago.
+   * `remote` when Redis answers, else `local`: Redis is not configured (the instance runs alone), did not answer
+   * within the command timeout, refused, or failed moments ago.
    */
   attempt<T>(remote: (run: RunScript) => Promise<T>, local: () => T): Promise<T>;
   close(): Promise<void>;
@@ -29,7 +27,7 @@ export type RunScript = (script: Script, keys: string[], args: (string | number)
 
 export function createSharedStore(options: { redisUrl?: string; commandTimeoutMs: number; logger: Logger }): SharedStore {
   const { redisUrl, logger } = options;
-  if (!redisUrl) return { shared: false, attempt: async (_remote, local) => local(), close: async () => undefined };
+  if (!redisUrl) return { attempt: async (_remote, local) => local(), close: async () => undefined };
 
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'shared store redis error'));
@@ -46,7 +44,6 @@ export function createSharedStore(options: { redisUrl?: string; commandTimeoutMs
   let suspendedUntil = 0;
 
   return {
-    shared: true,
     async attempt(remote, local) {
       if (Date.now() < suspendedUntil) return local();
       try {
