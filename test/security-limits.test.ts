@@ -12,6 +12,9 @@ import { connectJsonSocket, openJsonSocket, type JsonSocket } from './support/js
 import { OwnRedis } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
 import { scrape } from './support/metrics.ts';
+import { createSharedStore } from '../src/domain/shared-store.ts';
+import { createConnections } from '../src/domain/connections.ts';
+import { createLogger } from '../src/observability/logger.ts';
 import * as op from './support/operations.ts';
 
 const shared = Boolean(DATABASE_URL && REDIS_URL);
@@ -176,6 +179,32 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
       expect((await refused.next('error')).error.code).toBe('RATE_LIMIT');
       expect(await refused.closeCode()).toBe(4429);
     } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('renews the leases of open connections, and lets those of an instance that stopped renewing run out', async () => {
+    // The connection counts of two instances, with leases short enough to watch them run out.
+    const logger = createLogger('silent');
+    const stores = [0, 1].map(() => createSharedStore({ redisUrl: REDIS_URL!, commandTimeoutMs: 500, logger }));
+    const [live, crashed] = stores.map((store) => createConnections({ store, maxPerUser: 1, leaseMs: 300 }));
+    const userId = 1_900_000_000 + Math.floor(Math.random() * 100_000_000);
+    const redis = new Redis(REDIS_URL!);
+    try {
+      const release = await live!.admit(userId);
+      // Renewing puts it in Redis even if Redis missed the admission (here: the new client was not connected yet).
+      await eventually('the lease is in Redis', async () => (await redis.zcard(`conn:${userId}`)) === 1, 5000);
+      // Several leases later the connection still counts: its instance renews it.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await expect(crashed!.admit(userId)).rejects.toMatchObject({ code: 'RATE_LIMIT' });
+      release();
+      await eventually('the released slot is free', async () => crashed!.admit(userId).then(() => true, () => false), 5000);
+      // The instance holding it now stops renewing, as a crashed one would: its connection stops counting.
+      crashed!.close();
+      await eventually('the unrenewed lease runs out', async () => live!.admit(userId).then(() => true, () => false), 5000);
+    } finally {
+      for (const connections of [live, crashed]) connections!.close();
+      await Promise.all(stores.map((store) => store.close()));
       redis.disconnect();
     }
   });

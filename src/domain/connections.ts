@@ -6,7 +6,6 @@ import { AppError } from './errors.ts';
 import type { Script, SharedStore } from './shared-store.ts';
 
 const LEASE_MS = 60_000;
-const RENEW_EVERY_MS = LEASE_MS / 3;
 /** What a refused client is told to wait: long enough for one of its other connections to end. */
 const RETRY_AFTER_MS = 30_000;
 
@@ -35,16 +34,17 @@ let lastConnection = 0;
 
 export type Connections = ReturnType<typeof createConnections>;
 
-export function createConnections(deps: { store: SharedStore; maxPerUser: number }) {
-  const { store, maxPerUser } = deps;
+/** `leaseMs` is shorter only in tests, which cannot wait for a minute-long lease to run out. */
+export function createConnections(deps: { store: SharedStore; maxPerUser: number; leaseMs?: number }) {
+  const { store, maxPerUser, leaseMs = LEASE_MS } = deps;
   const instance = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
   /** This instance's open connections, by user. */
   const open = new Map<number, Set<string>>();
   const key = (userId: number) => `conn:${userId}`;
 
   const renewer = setInterval(() => {
-    for (const [userId, ids] of open) void store.attempt((run) => run(RENEW, [key(userId)], [LEASE_MS, ...ids]), () => undefined);
-  }, RENEW_EVERY_MS).unref();
+    for (const [userId, ids] of open) void store.attempt((run) => run(RENEW, [key(userId)], [leaseMs, ...ids]), () => undefined);
+  }, leaseMs / 3).unref();
 
   return {
     /**
@@ -56,7 +56,7 @@ export function createConnections(deps: { store: SharedStore; maxPerUser: number
       const id = `${instance}:${++lastConnection}`;
       const here = open.get(userId)?.size ?? 0;
       const admitted = await store.attempt(
-        async (run) => (await run(ACQUIRE, [key(userId)], [maxPerUser, LEASE_MS, id])) === 1,
+        async (run) => (await run(ACQUIRE, [key(userId)], [maxPerUser, leaseMs, id])) === 1,
         () => here < maxPerUser,
       );
       if (!admitted) throw new AppError('RATE_LIMIT', `Too many open connections: at most ${maxPerUser} per user`, RETRY_AFTER_MS);
@@ -69,6 +69,7 @@ export function createConnections(deps: { store: SharedStore; maxPerUser: number
       };
     },
 
+    /** Stops renewing: this instance's connections stop counting once their leases run out. */
     close() {
       clearInterval(renewer);
     },
