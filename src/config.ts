@@ -56,6 +56,12 @@ const EnvSchema = z.object({
   GRAPHQL_INTROSPECTION: flag.optional(),
   GRAPHIQL: flag.optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RATE_LIMIT_WINDOW_MS: int(60_000, 1),
+  LOGIN_FAILURES_PER_ACCOUNT: int(10),
+  LOGIN_FAILURE_WINDOW_MS: int(15 * 60_000, 1),
+  MAX_SOCKETS_PER_USER: int(20),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: int(100, 1),
+  REDIS_COMMAND_TIMEOUT_MS: int(500, 1),
   MESSAGE_MAX_LENGTH: int(5000, 1),
   EVENT_RETENTION_DAYS: int(30, 1),
   STREAM_REPAIR_INTERVAL_MS: int(10_000, 100),
@@ -74,6 +80,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** A Redis command that has not answered within this fails, and the instance goes on without Redis. */
+  redisCommandTimeoutMs: number;
   /** Unset outside production: the app generates one and keeps it in dataDir. */
   jwtSecret?: string;
   jwtIssuer?: string;
@@ -88,7 +96,20 @@ export interface Config {
     allowedOrigins?: string[];
   };
   typingTimeoutMs: number;
-  rateLimits: { messagesPerMin: number; typingPerMin: number; authPerMin: number; connectionsPerMin: number; graphqlPerMin: number };
+  rateLimits: {
+    messagesPerMin: number;
+    typingPerMin: number;
+    authPerMin: number;
+    connectionsPerMin: number;
+    graphqlPerMin: number;
+    /** The sliding window of the per-minute limits: one minute, shorter only in tests. */
+    windowMs: number;
+    loginFailuresPerAccount: number;
+    loginFailureWindowMs: number;
+  };
+  /** Open sockets and event streams per user, across instances; 0 = no cap. */
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerSocket: number;
   graphql: {
     /** Schema introspection (__schema, __type); off in production unless enabled. */
     introspection: boolean;
@@ -128,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     jwtSecret: e.JWT_SECRET,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
@@ -146,12 +168,17 @@ export function loadConfig(env: Env = process.env): Config {
       authPerMin: e.RATE_LIMIT_AUTH_PER_MIN,
       connectionsPerMin: e.RATE_LIMIT_CONNECTIONS_PER_MIN,
       graphqlPerMin: e.RATE_LIMIT_GRAPHQL_PER_MIN,
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      loginFailuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     },
     graphql: {
       introspection: e.GRAPHQL_INTROSPECTION ?? !production,
       graphiql: e.GRAPHIQL ?? !production,
     },
     metricsToken: e.METRICS_TOKEN,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
     messageMaxLength: e.MESSAGE_MAX_LENGTH,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     streamRepairIntervalMs: e.STREAM_REPAIR_INTERVAL_MS,

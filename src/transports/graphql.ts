@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type DocumentNode, type ExecutionArgs, type ValidationContext, type ValidationRule } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -12,19 +12,21 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { schema } from '../graphql/schema.ts';
 import type { GraphQLContext } from '../graphql/builder.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, invalid } from '../domain/errors.ts';
 import type { Domain } from '../domain/index.ts';
-import type { Session } from '../domain/accounts.ts';
 import type { RateLimits } from '../domain/rate-limits.ts';
+import type { Session } from '../domain/accounts.ts';
 import { atExpiry, bearerToken } from '../auth/tokens.ts';
 import type { Bus } from '../events/bus.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { allowedOrigin, clientIp, type OriginPolicy } from './http-util.ts';
+import { allowedOrigin, clientIp, isEventStream, type OriginPolicy } from './http-util.ts';
 
-function refuse(res: ServerResponse, status: number, message: string) {
-  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'INVALID_MESSAGE' } }] }));
+function refuse(res: ServerResponse, status: number, error: AppError) {
+  const { code, message, retryAfterMs } = error;
+  const retryAfter: Record<string, string> = retryAfterMs ? { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } : {};
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close', ...retryAfter });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...(retryAfterMs ? { retryAfterMs } : {}) } }] }));
 }
 
 /** A graphql-ws connection's state: its socket, and the session of connection_init or of the last refresh. */
@@ -42,6 +44,8 @@ interface ServerContext {
   res?: ServerResponse;
   /** Set for graphql-ws operations. */
   ws?: SocketAuth;
+  /** Set for server-sent event streams: settles once the stream closed. */
+  streamClosed?: Promise<void>;
 }
 
 /**
@@ -152,8 +156,17 @@ export function createGraphQLTransport(deps: {
   logger: Logger;
   metrics: Metrics;
   options: GraphQLOptions;
+  /** Operations one graphql-ws socket may have running at once (subscriptions, mostly). */
+  maxSubscriptionsPerSocket: number;
 }) {
   const { domain, bus, limits, logger, metrics, options } = deps;
+
+  /** An event stream counts as a connection of its user (limits and open slots) until it closes. */
+  const authenticateStream = async (token: string | undefined, closed: Promise<void>): Promise<Session> => {
+    const session = await domain.accounts.authenticateSocket(token);
+    void closed.then(session.release);
+    return session;
+  };
 
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -179,7 +192,7 @@ export function createGraphQLTransport(deps: {
       validationRules(options.introspection ? [oneOperation] : [oneOperation, NoSchemaIntrospectionCustomRule]),
       operationLimit(limits),
     ],
-    context: ({ req, request, ws }) => {
+    context: ({ req, request, ws, streamClosed }) => {
       let session: Promise<Session> | undefined;
       const loaded = new Map<string, Promise<unknown>>();
       return {
@@ -195,7 +208,11 @@ export function createGraphQLTransport(deps: {
             }
           : undefined,
         streamWritten: ws?.written,
-        session: async () => (ws ? unexpired(ws.session!) : (session ??= domain.accounts.authenticate(bearerToken(request?.headers.get('authorization'))))),
+        session: async () => {
+          if (ws) return unexpired(ws.session!);
+          const token = bearerToken(request?.headers.get('authorization'));
+          return (session ??= streamClosed ? authenticateStream(token, streamClosed) : domain.accounts.authenticate(token));
+        },
         once: <T>(key: string, load: () => Promise<T>) => {
           if (!loaded.has(key)) loaded.set(key, load());
           return loaded.get(key) as Promise<T>;
@@ -244,6 +261,8 @@ export function createGraphQLTransport(deps: {
       extra.socket.close(4401, 'Token expired');
     });
   };
+  const tooManySubscriptions = () =>
+    new GraphQLError(`Too many operations on this socket: at most ${deps.maxSubscriptionsPerSocket} at once`, { extensions: { code: 'RATE_LIMIT' } });
   useServer<Record<string, unknown>, Extra>(
     {
       // graphql-ws closes with 4403 Forbidden when this returns false; past the per-user connection limit the
@@ -254,7 +273,11 @@ export function createGraphQLTransport(deps: {
         const header = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         const token = typeof params.token === 'string' ? params.token : bearerToken(typeof header === 'string' ? header : undefined);
         try {
-          const session = (ctx.extra.session = await domain.accounts.authenticateSocket(token));
+          const { release, ...session } = await domain.accounts.authenticateSocket(token);
+          // The socket's own close event, not onClose: that one may come while this is still authenticating.
+          if (ctx.extra.socket.readyState === WebSocket.CLOSED) release();
+          else ctx.extra.socket.once('close', release);
+          ctx.extra.session = session;
           ctx.extra.connectedAt = Date.now();
           ctx.extra.written = acknowledgeOnPong(ctx.extra.socket, (position) =>
             domain.streams.ack(session.userId, position).catch((err: unknown) => logger.warn({ err, userId: session.userId }, 'could not record what was read')),
@@ -269,6 +292,8 @@ export function createGraphQLTransport(deps: {
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws has already entered this operation in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) return [tooManySubscriptions()];
         const enveloped = yoga.getEnveloped({ req: ctx.extra.request, ws: ctx.extra, params: payload });
         let document: DocumentNode;
         try {
@@ -309,17 +334,32 @@ export function createGraphQLTransport(deps: {
     socket.once('close', () => metrics.activeConnections.dec({ transport: 'graphql-ws' }));
   });
 
+  /** Server-sent events are connections like the sockets: the same per-IP attempts limit, counted while open. */
+  async function handleEventStream(req: IncomingMessage, res: ServerResponse) {
+    try {
+      await deps.limits.consume('connection', clientIp(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'RATE_LIMIT') return refuse(res, 429, err);
+      throw err;
+    }
+    metrics.activeConnections.inc({ transport: 'sse' });
+    const streamClosed = new Promise<void>((resolve) => res.once('close', resolve));
+    void streamClosed.then(() => metrics.activeConnections.dec({ transport: 'sse' }));
+    return yoga(req, res, { req, res, streamClosed });
+  }
+
   return {
     handleRequest(req: IncomingMessage, res: ServerResponse) {
       // The body's size must be declared so it can be refused before it is read; GraphQL clients always declare it.
       if (req.method === 'POST') {
         const declared = req.headers['content-length'];
-        if (declared === undefined) return refuse(res, 411, 'Content-Length required');
-        if (Number(declared) > GRAPHQL_LIMITS.bodyBytes) return refuse(res, 413, `Request body over ${GRAPHQL_LIMITS.bodyBytes} bytes`);
+        if (declared === undefined) return refuse(res, 411, invalid('Content-Length required'));
+        if (Number(declared) > GRAPHQL_LIMITS.bodyBytes) return refuse(res, 413, invalid(`Request body over ${GRAPHQL_LIMITS.bodyBytes} bytes`));
         // Forms (urlencoded, multipart, text/plain) are what a foreign page can post without a CORS preflight.
-        if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return refuse(res, 415, 'POST bodies must be application/json');
+        if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return refuse(res, 415, invalid('POST bodies must be application/json'));
       }
-      return yoga(req, res, { req, res });
+      if (!isEventStream(req)) return yoga(req, res, { req, res });
+      return handleEventStream(req, res);
     },
     wss,
   };

@@ -36,3 +36,6 @@ export function allowedOrigin(policy: OriginPolicy, origin: string | null | unde
   if (policy.allowedOrigins?.length) return policy.allowedOrigins.includes(origin) ? origin : undefined;
   return policy.production ? undefined : '*';
 }
+
+/** A request for server-sent events: a GraphQL subscription (GraphiQL's) that stays open like a socket. */
+export const isEventStream = (req: IncomingMessage): boolean => req.headers.accept?.includes('text/event-stream') ?? false;
