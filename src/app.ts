@@ -62,6 +62,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     metrics,
     logger,
     maxSocketsPerUser: config.maxSocketsPerUser,
+    presenceTtlMs: config.presenceTtlMs,
+    presenceGraceMs: config.presenceGraceMs,
     messageMaxLength: config.messageMaxLength,
     typingTimeoutMs: config.typingTimeoutMs,
     eventRetentionDays: config.eventRetentionDays,

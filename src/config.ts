@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   LOGIN_FAILURES_PER_ACCOUNT: int(10),
   LOGIN_FAILURE_WINDOW_MS: int(15 * 60_000, 1),
   MAX_SOCKETS_PER_USER: int(20),
+  PRESENCE_TTL_MS: int(60_000, 300),
+  PRESENCE_GRACE_MS: int(5000),
   MAX_SUBSCRIPTIONS_PER_SOCKET: int(100, 1),
   REDIS_COMMAND_TIMEOUT_MS: int(500, 1),
   MESSAGE_MAX_LENGTH: int(5000, 1),
@@ -109,6 +111,10 @@ export interface Config {
   };
   /** Open sockets and event streams per user, across instances; 0 = no cap. */
   maxSocketsPerUser: number;
+  /** The lease of an open connection, renewed by its instance: a crashed instance's users go offline after it. */
+  presenceTtlMs: number;
+  /** A user whose last connection closed is announced offline only if none opens within this. */
+  presenceGraceMs: number;
   maxSubscriptionsPerSocket: number;
   graphql: {
     /** Schema introspection (__schema, __type); off in production unless enabled. */
@@ -178,6 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     metricsToken: e.METRICS_TOKEN,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    presenceTtlMs: e.PRESENCE_TTL_MS,
+    presenceGraceMs: e.PRESENCE_GRACE_MS,
     maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
     messageMaxLength: e.MESSAGE_MAX_LENGTH,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,

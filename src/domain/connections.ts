@@ -1,50 +1,163 @@
-// Open connections per user (JSON sockets, graphql-ws sockets, server-sent event streams), counted across instances.
-// In Redis each user has a sorted set of connection ids scored by the expiry of their lease; the instance holding
-// them renews the leases, so the connections of an instance that crashed stop counting once their lease runs out
-// instead of leaking. While Redis does not answer, an instance counts only its own connections.
+// Open connections per user (JSON sockets, graphql-ws sockets, server-sent event streams), counted across instances,
+// and whether each user is online (docs/decisions.md, "Presence"). In Redis each user has a sorted set of connection
+// ids scored by the expiry of their lease; the instance holding them renews the leases, so the connections of an
+// instance that crashed stop counting once their lease runs out instead of leaking. The same leases make presence:
+// `presence:online` holds every user announced online, scored by when they go offline unless a lease is renewed
+// (the latest lease expiry, or the end of the grace period once the last connection closed), and whoever sweeps a
+// user past that score announces them offline. While Redis does not answer, an instance knows only its own
+// connections.
 import { AppError } from './errors.ts';
 import type { Script, SharedStore } from './shared-store.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 const LEASE_MS = 60_000;
 /** What a refused client is told to wait: long enough for one of its other connections to end. */
 const RETRY_AFTER_MS = 30_000;
+/** Users taken offline by one sweep at most; the next sweep takes the rest. */
+const SWEEP_BATCH = 500;
+
+const ONLINE = 'presence:online';
+/** When each user in the grace period closed their last connection: their lastActiveAt. */
+const LAST = 'presence:last';
 
 const NOW = `local time = redis.call('TIME') local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
-/** Adds connection ARGV[3] unless the user already has ARGV[1] with a live lease; 1 when added. */
+/**
+ * Adds connection ARGV[3] of user ARGV[4] unless the cap ARGV[1] (0: none) is reached. 0 when refused, 1 when
+ * admitted, 2 when admitted and the user was not online before.
+ */
 const ACQUIRE: Script = {
-  numberOfKeys: 1,
+  numberOfKeys: 3,
   lua: `${NOW}
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-    if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+    local max = tonumber(ARGV[1])
+    if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 0 end
+    local expiry = now + tonumber(ARGV[2])
+    redis.call('ZADD', KEYS[1], expiry, ARGV[3])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    redis.call('HDEL', KEYS[3], ARGV[4])
+    local was = redis.call('ZSCORE', KEYS[2], ARGV[4])
+    redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[4])
+    if was then return 1 end
+    return 2`,
+};
+/** Extends the leases of ARGV[3..] of user ARGV[2]; adds those Redis lost (a restart), since they are open. 1 when the user was not online. */
+const RENEW: Script = {
+  numberOfKeys: 3,
+  lua: `${NOW}
+    local expiry = now + tonumber(ARGV[1])
+    for i = 3, #ARGV do redis.call('ZADD', KEYS[1], expiry, ARGV[i]) end
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+    redis.call('HDEL', KEYS[3], ARGV[2])
+    local was = redis.call('ZSCORE', KEYS[2], ARGV[2])
+    redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[2])
+    if was then return 0 end
     return 1`,
 };
-/** Extends the leases of ARGV[2..]; adds those Redis lost (a restart), since they are open. */
-const RENEW: Script = {
-  numberOfKeys: 1,
+/** Removes connection ARGV[1] of user ARGV[2]; when it was the last, the user goes offline after ARGV[3] ms unless one opens. */
+const RELEASE: Script = {
+  numberOfKeys: 3,
   lua: `${NOW}
-    for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
-    redis.call('PEXPIRE', KEYS[1], ARGV[1])
-    return 0`,
+    redis.call('ZREM', KEYS[1], ARGV[1])
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+    if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+    redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[3]), ARGV[2])
+    redis.call('HSET', KEYS[3], ARGV[2], now)
+    return 1`,
 };
-const RELEASE: Script = { numberOfKeys: 1, lua: `return redis.call('ZREM', KEYS[1], ARGV[1])` };
+/**
+ * Takes up to ARGV[1] users whose time ran out off the online set; answers user, lastActiveAt pairs. A user whose
+ * instance crashed was last seen when the lease was last renewed: its expiry minus the lease ARGV[2].
+ */
+const SWEEP: Script = {
+  numberOfKeys: 2,
+  lua: `${NOW}
+    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[1]))
+    local out = {}
+    for i = 1, #due, 2 do
+      redis.call('ZREM', KEYS[1], due[i])
+      local last = redis.call('HGET', KEYS[2], due[i])
+      redis.call('HDEL', KEYS[2], due[i])
+      out[#out + 1] = tonumber(due[i])
+      out[#out + 1] = tonumber(last) or (tonumber(due[i + 1]) - tonumber(ARGV[2]))
+    end
+    return out`,
+};
+const STATE: Script = { numberOfKeys: 1, lua: `return redis.call('ZMSCORE', KEYS[1], unpack(ARGV))` };
+
+/** A user came online, or went offline (with when they were last active, ms since the epoch). */
+export type PresenceChange = { userId: number; online: true } | { userId: number; online: false; lastActiveAt: number };
 
 let lastConnection = 0;
 
 export type Connections = ReturnType<typeof createConnections>;
 
-/** `leaseMs` is shorter only in tests, which cannot wait for a minute-long lease to run out. */
-export function createConnections(deps: { store: SharedStore; maxPerUser: number; leaseMs?: number }) {
-  const { store, maxPerUser, leaseMs = LEASE_MS } = deps;
+/**
+ * `leaseMs` (PRESENCE_TTL_MS) bounds how long a crashed instance's users stay online; `graceMs` is how long a user
+ * whose last connection closed stays online, so that a reconnect announces nothing. `onChange` hears every
+ * transition once, on the instance that made it.
+ */
+export function createConnections(deps: {
+  store: SharedStore;
+  maxPerUser: number;
+  leaseMs?: number;
+  graceMs?: number;
+  metrics?: Metrics;
+  onChange?: (change: PresenceChange) => void;
+}) {
+  const { store, maxPerUser, leaseMs = LEASE_MS, graceMs = 0, metrics, onChange = () => undefined } = deps;
   const instance = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
   /** This instance's open connections, by user. */
   const open = new Map<number, Set<string>>();
+  /** The online set as this instance alone sees it: used while Redis does not answer. */
+  const local = new Map<number, { until: number; last?: number }>();
   const key = (userId: number) => `conn:${userId}`;
+  const keys = (userId: number) => [key(userId), ONLINE, LAST];
 
-  const renewer = setInterval(() => {
-    for (const [userId, ids] of open) void store.attempt((run) => run(RENEW, [key(userId)], [leaseMs, ...ids]), () => undefined);
-  }, leaseMs / 3).unref();
+  const cameOnline = (userId: number) => onChange({ userId, online: true });
+  /** Local counterpart of ACQUIRE/RENEW: true when the user was not online. */
+  const extendLocal = (userId: number) => {
+    const was = local.get(userId);
+    local.set(userId, { until: Math.max(was?.until ?? 0, Date.now() + leaseMs) });
+    return was === undefined;
+  };
+
+  const sweep = async () => {
+    const due = await store.attempt(
+      async (run) => {
+        const flat = (await run(SWEEP, [ONLINE, LAST], [SWEEP_BATCH, leaseMs])) as number[];
+        return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!] as const);
+      },
+      () => {
+        const now = Date.now();
+        const gone = [...local].filter(([, entry]) => entry.until <= now);
+        for (const [userId] of gone) local.delete(userId);
+        return gone.map(([userId, entry]) => [userId, entry.last ?? entry.until - leaseMs] as const);
+      },
+    );
+    for (const [userId, lastActiveAt] of due) onChange({ userId, online: false, lastActiveAt });
+  };
+  let sweepTimer: NodeJS.Timeout | undefined;
+  /** Sweeps once the grace period of a connection that just closed has run out. */
+  const sweepAfterGrace = () => {
+    if (sweepTimer) return;
+    sweepTimer = setTimeout(() => {
+      sweepTimer = undefined;
+      void sweep();
+    }, graceMs + 10).unref();
+  };
+
+  const timers = [
+    setInterval(() => {
+      for (const [userId, ids] of open) {
+        void store
+          .attempt(async (run) => (await run(RENEW, keys(userId), [leaseMs, userId, ...ids])) === 1, () => extendLocal(userId))
+          .then((back) => back && cameOnline(userId));
+      }
+    }, leaseMs / 3).unref(),
+    // Users of a crashed instance: nobody released them, their score runs out.
+    setInterval(() => void sweep(), Math.max(50, leaseMs / 6)).unref(),
+  ];
+  const gauge = () => metrics?.onlineUsers.set(open.size);
 
   return {
     /**
@@ -52,26 +165,49 @@ export function createConnections(deps: { store: SharedStore; maxPerUser: number
      * the function that ends the count (idempotent): call it when the connection closes, however it closes.
      */
     async admit(userId: number): Promise<() => void> {
-      if (maxPerUser <= 0) return () => undefined;
       const id = `${instance}:${++lastConnection}`;
       const here = open.get(userId)?.size ?? 0;
       const admitted = await store.attempt(
-        async (run) => (await run(ACQUIRE, [key(userId)], [maxPerUser, leaseMs, id])) === 1,
-        () => here < maxPerUser,
+        async (run) => (await run(ACQUIRE, keys(userId), [maxPerUser, leaseMs, id, userId])) as number,
+        () => (maxPerUser > 0 && here >= maxPerUser ? 0 : extendLocal(userId) ? 2 : 1),
       );
       if (!admitted) throw new AppError('RATE_LIMIT', `Too many open connections: at most ${maxPerUser} per user`, RETRY_AFTER_MS);
       const ids = open.get(userId) ?? open.set(userId, new Set()).get(userId)!;
       ids.add(id);
+      gauge();
+      if (admitted === 2) cameOnline(userId);
       return () => {
         if (!ids.delete(id)) return;
         if (!ids.size && open.get(userId) === ids) open.delete(userId);
-        void store.attempt((run) => run(RELEASE, [key(userId)], [id]), () => undefined);
+        gauge();
+        void store
+          .attempt(
+            async (run) => (await run(RELEASE, keys(userId), [id, userId, graceMs])) === 1,
+            () => {
+              const entry = local.get(userId);
+              if (open.has(userId) || !entry) return false;
+              entry.until = Date.now() + graceMs;
+              entry.last = Date.now();
+              return true;
+            },
+          )
+          .then((last) => last && sweepAfterGrace());
       };
+    },
+
+    /** For each user, whether they are online (announced online and not yet swept). */
+    async online(userIds: number[]): Promise<boolean[]> {
+      if (!userIds.length) return [];
+      return store.attempt(
+        async (run) => ((await run(STATE, [ONLINE], userIds)) as (string | null)[]).map((score) => score !== null),
+        () => userIds.map((userId) => local.has(userId)),
+      );
     },
 
     /** Stops renewing: this instance's connections stop counting once their leases run out. */
     close() {
-      clearInterval(renewer);
+      for (const timer of timers) clearInterval(timer);
+      clearTimeout(sweepTimer);
     },
   };
 }

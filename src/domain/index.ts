@@ -10,6 +10,7 @@ import { createAccounts } from './accounts.ts';
 import { createConnections } from './connections.ts';
 import { createMessages } from './messages.ts';
 import { createNotifications } from './notifications.ts';
+import { createPresence } from './presence.ts';
 import { createSocial } from './social.ts';
 import { createStreams } from './streams.ts';
 import { createTyping } from './typing.ts';
@@ -24,6 +25,10 @@ export interface DomainDeps {
   logger: Logger;
   /** Open sockets and event streams per user, across instances; 0 = no cap. */
   maxSocketsPerUser: number;
+  /** How long a crashed instance's users stay online at most (their connection leases). */
+  presenceTtlMs: number;
+  /** How long a user whose last connection closed stays online: a reconnect within it announces nothing. */
+  presenceGraceMs: number;
   messageMaxLength: number;
   typingTimeoutMs: number;
   eventRetentionDays: number;
@@ -33,13 +38,23 @@ export type Domain = ReturnType<typeof createDomain>;
 
 export function createDomain(deps: DomainDeps) {
   const { prisma, bus, limits, store, metrics, logger } = deps;
-  const connections = createConnections({ store, maxPerUser: deps.maxSocketsPerUser });
+  // Presence reads the leases that connections keeps, and connections tells presence of each transition.
+  const presence = createPresence({ prisma, bus, logger, online: (userIds) => connections.online(userIds) });
+  const connections = createConnections({
+    store,
+    maxPerUser: deps.maxSocketsPerUser,
+    leaseMs: deps.presenceTtlMs,
+    graceMs: deps.presenceGraceMs,
+    metrics,
+    onChange: presence.changed,
+  });
   const accounts = createAccounts({ ...deps, connections });
   const streams = createStreams({ prisma, bus, logger, retentionDays: deps.eventRetentionDays });
   const notifications = createNotifications({ prisma, streams });
   return {
     accounts,
     connections,
+    presence,
     streams,
     messages: createMessages({ prisma, streams, limits, metrics, logger, maxLength: deps.messageMaxLength }),
     notifications,

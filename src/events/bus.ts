@@ -11,14 +11,20 @@ import type { Metrics } from '../observability/metrics.ts';
 
 export type StreamEntryListener = (entry: StreamEntry) => void;
 
+/**
+ * `user`: a user's stream, for that user's devices. `presence`: changes of a user's presence, for whoever watches
+ * that user (one channel per watched user: a change is published once, however many watch it).
+ */
+export type Topic = 'user' | 'presence';
+
 export interface Bus {
   /**
    * Publishes an entry of a user's stream. At most once: an entry lost on the way (Redis away) is found again by
    * position in the database (domain/stream-hub.ts).
    */
-  publish(userId: number, entry: StreamEntry): void;
+  publish(userId: number, entry: StreamEntry, topic?: Topic): void;
   /** Resolves once the listener receives entries published by any instance; returns the unsubscribe function. */
-  subscribe(userId: number, listener: StreamEntryListener): Promise<() => void>;
+  subscribe(userId: number, listener: StreamEntryListener, topic?: Topic): Promise<() => void>;
   /** Calls `listener` whenever the connection that receives other instances' entries is back after a loss. */
   onReconnect(listener: () => void): void;
   /** True when cross-instance delivery works (always true without Redis). */
@@ -28,18 +34,20 @@ export interface Bus {
 
 interface Relayed {
   origin: string;
+  /** `user` when absent. */
+  topic?: Topic;
   userId: number;
   entry: StreamEntry;
 }
 
-const channel = (userId: number) => `user:${userId}`;
+const channel = (userId: number, topic: Topic = 'user') => `${topic}:${userId}`;
 
 export function createBus(options: { redisUrl?: string; commandTimeoutMs?: number; logger: Logger; metrics: Metrics }): Bus {
   const { logger, metrics } = options;
   const local = new EventEmitter();
   local.setMaxListeners(0);
-  const emitLocal = (userId: number, entry: StreamEntry) => {
-    for (const listener of local.listeners(channel(userId)) as StreamEntryListener[]) {
+  const emitLocal = (userId: number, entry: StreamEntry, topic?: Topic) => {
+    for (const listener of local.listeners(channel(userId, topic)) as StreamEntryListener[]) {
       try {
         listener(entry);
       } catch (err) {
@@ -50,9 +58,9 @@ export function createBus(options: { redisUrl?: string; commandTimeoutMs?: numbe
   if (!options.redisUrl) {
     return {
       publish: emitLocal,
-      async subscribe(userId, listener) {
-        local.on(channel(userId), listener);
-        return () => local.off(channel(userId), listener);
+      async subscribe(userId, listener, topic) {
+        local.on(channel(userId, topic), listener);
+        return () => local.off(channel(userId, topic), listener);
       },
       onReconnect: () => undefined,
       healthy: async () => true,
@@ -86,10 +94,10 @@ export function createBus(options: { redisUrl?: string; commandTimeoutMs?: numbe
     } as unknown as Redis,
   });
   const relay = (event: CustomEvent<Relayed>) => {
-    const { origin: from, userId, entry } = event.detail;
+    const { origin: from, topic, userId, entry } = event.detail;
     if (from === origin) return;
     metrics.busReceived.inc();
-    emitLocal(userId, entry);
+    emitLocal(userId, entry, topic);
   };
   // What was published while this connection was away never arrives: listeners look it up by position.
   const reconnectListeners: (() => void)[] = [];
@@ -102,18 +110,18 @@ export function createBus(options: { redisUrl?: string; commandTimeoutMs?: numbe
   });
 
   return {
-    publish(userId, entry) {
-      emitLocal(userId, entry);
+    publish(userId, entry, topic) {
+      emitLocal(userId, entry, topic);
       if (publishClient.status !== 'ready') {
         metrics.busErrors.inc();
         logger.warn({ userId, position: entry.position }, 'redis unavailable: entry delivered on this instance only');
         return;
       }
-      target.dispatchEvent(new CustomEvent(channel(userId), { detail: { origin, userId, entry } }));
+      target.dispatchEvent(new CustomEvent(channel(userId, topic), { detail: { origin, topic, userId, entry } }));
       metrics.busPublished.inc();
     },
-    async subscribe(userId, listener) {
-      const name = channel(userId);
+    async subscribe(userId, listener, topic) {
+      const name = channel(userId, topic);
       local.on(name, listener);
       // One Redis subscription per user on this instance, however many connections the user has here.
       if (local.listenerCount(name) === 1) target.addEventListener(name, relay);

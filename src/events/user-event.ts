@@ -54,6 +54,18 @@ export interface TypingView {
   isTyping: boolean;
 }
 
+/**
+ * A user's presence as others may see it. `unknown`: the viewer may not see this user (or there is no such user);
+ * a user who hides their presence is `offline` without lastActiveAt.
+ */
+export interface PresenceView {
+  userId: number;
+  status: 'online' | 'offline' | 'unknown';
+  online: boolean;
+  /** When an offline user was last connected; null while online, hidden or unknown. */
+  lastActiveAt: string | null;
+}
+
 export type UserEvent =
   | { kind: 'messageNew'; message: MessageView }
   | { kind: 'messageSeen'; receipt: MessagesSeenView }
@@ -61,14 +73,15 @@ export type UserEvent =
   | { kind: 'unreadMessageCount'; count: number }
   | { kind: 'notificationNew'; notification: NotificationView }
   | { kind: 'notificationSeen'; seen: NotificationsSeenView }
-  | { kind: 'unseenCount'; count: number };
+  | { kind: 'unseenCount'; count: number }
+  | { kind: 'presence'; presence: PresenceView };
 
 export type UserEventKind = UserEvent['kind'];
 export type UserEventOf<K extends UserEventKind> = Extract<UserEvent, { kind: K }>;
 
 /**
  * One change on a user's stream: the events it caused, in order, at one position. Positions are gap-free and in
- * commit order per user (docs/decisions.md, "Resumable streams"); typing is ephemeral and has none.
+ * commit order per user (docs/decisions.md, "Resumable streams"); typing and presence are ephemeral and have none.
  */
 export interface StreamEntry {
   position?: number;

@@ -2,7 +2,9 @@ import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import type { Domain } from '../domain/index.ts';
 import type { Session } from '../domain/accounts.ts';
+import type DataLoader from 'dataloader';
 import type { Bus } from '../events/bus.ts';
+import type { PresenceView } from '../events/user-event.ts';
 
 export interface GraphQLContext {
   domain: Domain;
@@ -14,6 +16,8 @@ export interface GraphQLContext {
   slowConsumer?(): void;
   /** On a socket: a stream position was handed to the socket (the transport acknowledges it once read). */
   streamWritten?(position: number): void;
+  /** The caller's view of users' presence (User.presence), batched per operation. */
+  presence: DataLoader<number, PresenceView>;
   /** `load` run once per operation and key: repeats of a field under aliases read the database once. */
   once<T>(key: string, load: () => Promise<T>): Promise<T>;
   /** On a graphql-ws socket: checks a newer token of the same user and moves the socket's expiry to it. */

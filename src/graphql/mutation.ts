@@ -50,6 +50,11 @@ builder.mutationType({
       args: { notificationIds: t.arg.intList() },
       resolve: async (_, args, ctx) => ctx.domain.notifications.markSeen((await ctx.session()).userId, args.notificationIds),
     }),
+    setPresenceVisible: t.boolean({
+      description: 'false hides your presence: everyone else then sees you OFFLINE without lastActiveAt. Answers the new setting.',
+      args: { visible: t.arg.boolean({ required: true }) },
+      resolve: async (_, args, ctx) => ctx.domain.presence.setVisible((await ctx.session()).userId, args.visible),
+    }),
     createVideo: t.field({
       type: Video,
       args: { title: t.arg.string({ required: true }), thumbUrl: t.arg.string() },

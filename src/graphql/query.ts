@@ -1,5 +1,5 @@
 import { builder, type GraphQLContext } from './builder.ts';
-import { Conversation, Message, Notification, User } from './types.ts';
+import { Conversation, Message, Notification, Presence, User } from './types.ts';
 import { pageRequest, toConnection, type ConnectionArgs } from './pagination.ts';
 
 /** A root field resolved once per operation for the same arguments, however many aliases repeat it. */
@@ -55,6 +55,12 @@ builder.queryType({
       { name: 'NotificationConnection' },
       { name: 'NotificationEdge' },
     ),
+    presence: t.field({
+      type: [Presence],
+      description: 'The presence of up to 200 users, in the order asked (repeats once); UNKNOWN for users you may not see.',
+      args: { userIds: t.arg.intList({ required: true }) },
+      resolve: once('presence', async (args, ctx) => ctx.domain.presence.of((await ctx.session()).userId, args.userIds)),
+    }),
     unseenNotificationCount: t.int({
       resolve: once('unseenNotificationCount', async (_, ctx) => ctx.domain.notifications.unseenCount((await ctx.session()).userId)),
     }),

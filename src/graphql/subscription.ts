@@ -1,7 +1,11 @@
-// Every subscription reads the caller's own stream: there is no user argument to get wrong.
+// Every subscription but presenceChanged reads the caller's own stream: there is no user argument to get wrong.
+import { Repeater } from 'graphql-yoga';
 import { builder } from './builder.ts';
-import { Message, MessagesSeen, Notification, NotificationsSeen, TypingEvent, UserEventItem } from './types.ts';
-import { subscribeToStream, type SubscriptionItem } from './stream.ts';
+import { Message, MessagesSeen, Notification, NotificationsSeen, Presence, TypingEvent, UserEventItem } from './types.ts';
+import { MAX_UNREAD_ITEMS, subscribeToStream, type SubscriptionItem } from './stream.ts';
+import { presenceIds } from '../domain/presence.ts';
+import { atExpiry } from '../auth/tokens.ts';
+import type { PresenceView } from '../events/user-event.ts';
 import type { UserEventKind, UserEventOf } from '../events/user-event.ts';
 import type { StreamItem } from '../domain/streams.ts';
 
@@ -61,6 +65,36 @@ builder.subscriptionType({
       description: 'Your unseen notification count: the current value first, then every change.',
       subscribe: (_, __, ctx) => subscribeToStream(ctx, only('unseenCount')),
       resolve: (item) => eventOf(item, 'unseenCount').count,
+    }),
+    presenceChanged: t.field({
+      type: Presence,
+      description:
+        'The presence of up to 200 users: each one now, then every change (presence is ephemeral: no cursor). ' +
+        'Users you may not see come once as UNKNOWN.',
+      args: { userIds: t.arg.intList({ required: true }) },
+      subscribe: async (_, args, ctx) => {
+        const ids = presenceIds(args.userIds);
+        const { userId, exp } = await ctx.session();
+        return new Repeater<PresenceView>(async (push, stop) => {
+          const cancelExpiry = ctx.streamsEndAtExpiry ? atExpiry(exp, () => stop()) : undefined;
+          let unread = 0;
+          try {
+            const unwatch = await ctx.domain.presence.watch(userId, ids, (view) => {
+              if (++unread > MAX_UNREAD_ITEMS) {
+                ctx.slowConsumer?.();
+                stop();
+                return;
+              }
+              void push(view).then(() => void unread--);
+            });
+            await stop;
+            unwatch();
+          } finally {
+            cancelExpiry?.();
+          }
+        });
+      },
+      resolve: (view) => view,
     }),
   }),
 });

@@ -6,6 +6,7 @@ import type {
   NotificationTargetView,
   NotificationView,
   NotificationsSeenView,
+  PresenceView,
   TypingView,
   UserEventOf,
   UserView,
@@ -27,6 +28,38 @@ const userFields = (name: 'User' | 'Actor', description: string) =>
 
 export const User = userFields('User', 'A person using the app.');
 export const Actor = userFields('Actor', 'The user whose action caused a notification.');
+
+export const PresenceStatus = builder.enumType('PresenceStatus', {
+  values: {
+    ONLINE: { value: 'online' },
+    OFFLINE: { value: 'offline', description: 'Also users who hide their presence (then without lastActiveAt).' },
+    UNKNOWN: { value: 'unknown', description: 'A user you neither follow nor have a conversation with (or no such user).' },
+  } as const,
+});
+
+export const Presence = builder.objectRef<PresenceView>('Presence').implement({
+  description: 'Whether a user is online now, or when they were last active.',
+  fields: (t) => ({
+    userId: t.exposeInt('userId'),
+    status: t.field({ type: PresenceStatus, resolve: (p) => p.status }),
+    online: t.exposeBoolean('online', { description: 'True while the user has a socket or event stream open on any instance.' }),
+    lastActiveAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When an offline user last closed their last connection; null while online, hidden or unknown.',
+      resolve: (p) => p.lastActiveAt,
+    }),
+  }),
+});
+
+builder.objectField(User, 'presence', (t) =>
+  t.field({
+    type: Presence,
+    nullable: true,
+    description: 'The presence of this user as you may see it (UNKNOWN unless you follow them or have a conversation).',
+    resolve: (user, _, ctx) => ctx.presence.load(user.id),
+  }),
+);
 
 export const Video = builder.objectRef<VideoView>('Video').implement({
   fields: (t) => ({

@@ -11,6 +11,7 @@ export function createMetrics() {
     registry,
     activeConnections: new Gauge({ name: 'rt_active_connections', help: 'Open sockets by transport', labelNames: ['transport'] as const, registers }),
     eventsDelivered: new Counter({ name: 'rt_events_delivered_total', help: 'Events written to sockets', labelNames: ['transport', 'type'] as const, registers }),
+    onlineUsers: new Gauge({ name: 'rt_online_users', help: 'Users with at least one open connection on this instance', registers }),
     messagesSent: new Counter({ name: 'rt_messages_sent_total', help: 'Messages stored (any transport)', registers }),
     deliveryLatency: new Histogram({
       name: 'rt_delivery_latency_seconds',

@@ -5,6 +5,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
+import DataLoader from 'dataloader';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -16,6 +17,8 @@ import { AppError, invalid } from '../domain/errors.ts';
 import type { Domain } from '../domain/index.ts';
 import type { RateLimits } from '../domain/rate-limits.ts';
 import type { Session } from '../domain/accounts.ts';
+import { MAX_PRESENCE_IDS } from '../domain/presence.ts';
+import type { PresenceView } from '../events/user-event.ts';
 import { atExpiry, bearerToken } from '../auth/tokens.ts';
 import type { Bus } from '../events/bus.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -195,6 +198,11 @@ export function createGraphQLTransport(deps: {
     context: ({ req, request, ws, streamClosed }) => {
       let session: Promise<Session> | undefined;
       const loaded = new Map<string, Promise<unknown>>();
+      const sessionOf = async () => {
+        if (ws) return unexpired(ws.session!);
+        const token = bearerToken(request?.headers.get('authorization'));
+        return (session ??= streamClosed ? authenticateStream(token, streamClosed) : domain.accounts.authenticate(token));
+      };
       return {
         domain,
         bus,
@@ -208,11 +216,9 @@ export function createGraphQLTransport(deps: {
             }
           : undefined,
         streamWritten: ws?.written,
-        session: async () => {
-          if (ws) return unexpired(ws.session!);
-          const token = bearerToken(request?.headers.get('authorization'));
-          return (session ??= streamClosed ? authenticateStream(token, streamClosed) : domain.accounts.authenticate(token));
-        },
+        session: sessionOf,
+        // User.presence on a list of users: one question per operation for all of them.
+        presence: new DataLoader<number, PresenceView>(async (ids) => domain.presence.of((await sessionOf()).userId, [...ids]), { maxBatchSize: MAX_PRESENCE_IDS }),
         once: <T>(key: string, load: () => Promise<T>) => {
           if (!loaded.has(key)) loaded.set(key, load());
           return loaded.get(key) as Promise<T>;

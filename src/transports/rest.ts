@@ -30,7 +30,7 @@ const post = <S extends z.ZodType>(schema: S, run: Run<S>, status?: number) => c
 const nextCursor = <T>(page: Page<T>, cursorOf: (item: T) => number) => (page.hasMore ? cursorOf(page.items.at(-1)!) : null);
 
 export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBodyBytes: number; origins: OriginPolicy }) {
-  const { messages, notifications, accounts, streams } = deps.domain;
+  const { messages, notifications, accounts, streams, presence } = deps.domain;
 
   // Paths without the prefix and without a trailing slash.
   const routes: Record<string, Partial<Record<Method, Call>>> = {
@@ -67,6 +67,9 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
         const { resumed, items, cursor } = await streams.poll(userId, q.after, q.limit, q.wait * 1000);
         return { resumed, events: items.map(({ cursor: at, event }) => ({ ...toFrame(event), cursor: at })), nextCursor: cursor };
       }),
+    },
+    '/presence': {
+      GET: get(schemas.PresenceQuery, async (userId, q) => ({ presence: await presence.of(userId, q.ids) })),
     },
     '/notifications/seen': {
       POST: post(schemas.NotificationsSeenBody, (userId, b) => notifications.markSeen(userId, b.notificationIds)),

@@ -2,7 +2,7 @@
 // ignored (older and newer clients keep working); wrong or missing ones are INVALID_MESSAGE naming the field.
 import { z } from 'zod';
 import { invalid } from '../../domain/errors.ts';
-import { MessagesSeenInput, NotificationsSeenInput, id } from '../inputs.ts';
+import { MessagesSeenInput, NotificationsSeenInput, PresenceInput, id } from '../inputs.ts';
 
 export const ClientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message:mark_seen'), data: MessagesSeenInput }),
@@ -13,6 +13,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   // A client checking the connection itself (the requirements' clients do): answered with a pong.
   z.object({ type: z.literal('ping'), timestamp: z.union([z.string(), z.number()]).optional() }),
   z.object({ type: z.literal('auth:refresh'), data: z.object({ token: z.string().min(1) }) }),
+  z.object({ type: z.literal('presence:subscribe'), data: PresenceInput }),
+  z.object({ type: z.literal('presence:unsubscribe'), data: PresenceInput }),
 ]);
 
 export type ClientFrame = z.output<typeof ClientFrame>;

@@ -2,7 +2,8 @@
 // stream through the registry and calls the domain for client frames; no rule of its own beyond the protocol.
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import { AppError, toAppError } from '../../domain/errors.ts';
+import { AppError, invalid, toAppError } from '../../domain/errors.ts';
+import { MAX_PRESENCE_IDS } from '../../domain/presence.ts';
 import type { Domain } from '../../domain/index.ts';
 import type { Session } from '../../domain/accounts.ts';
 import { bearerToken } from '../../auth/tokens.ts';
@@ -65,6 +66,8 @@ export class Connection {
   private closedBy?: string;
   /** Gives back the user's open-connection slot; set once authenticated. */
   private release?: () => void;
+  /** The users whose presence this socket watches, each with the function that stops watching. */
+  private readonly watching = new Map<number, () => void>();
 
   constructor(
     private readonly ws: WebSocket,
@@ -90,6 +93,8 @@ export class Connection {
   dispose(): void {
     this.heartbeat.stop();
     this.stream?.close();
+    for (const stop of this.watching.values()) stop();
+    this.watching.clear();
     this.deps.connections.delete(this);
     this.release?.();
   }
@@ -172,7 +177,7 @@ export class Connection {
   }
 
   private async dispatch(frame: Exclude<ClientFrame, { type: 'pong' | 'ping' }>): Promise<void> {
-    const { messages, typing, notifications, accounts } = this.deps.domain;
+    const { messages, typing, notifications, accounts, presence } = this.deps.domain;
     switch (frame.type) {
       case 'message:mark_seen':
         // The reader's connections get message:unread_count, the senders message:seen: both from the domain.
@@ -192,7 +197,26 @@ export class Connection {
         this.send(refreshedFrame(session.exp));
         return;
       }
+      case 'presence:subscribe': {
+        const ids = [...new Set(frame.data.userIds)];
+        const adding = ids.filter((id) => !this.watching.has(id)).length;
+        if (this.watching.size + adding > MAX_PRESENCE_IDS) throw invalid(`A socket watches at most ${MAX_PRESENCE_IDS} users; unsubscribe some first`);
+        // Watching again answers with the presence as it is now, as a first subscription does.
+        for (const id of ids) this.unwatch(id);
+        const stop = await presence.watch(this.userId, ids, (view) => void this.write({ event: { kind: 'presence', presence: view } }));
+        if (!this.isOpen) return stop();
+        for (const id of ids) this.watching.set(id, () => stop(id));
+        return;
+      }
+      case 'presence:unsubscribe':
+        for (const id of frame.data.userIds) this.unwatch(id);
+        return;
     }
+  }
+
+  private unwatch(userId: number) {
+    this.watching.get(userId)?.();
+    this.watching.delete(userId);
   }
 
   /**

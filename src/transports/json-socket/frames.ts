@@ -6,6 +6,7 @@ import type {
   MessagesSeenView,
   NotificationView,
   NotificationsSeenView,
+  PresenceView,
   TypingView,
   UserEvent,
 } from '../../events/user-event.ts';
@@ -18,7 +19,8 @@ export type EventFrame =
   | { type: 'message:unread_count'; data: { count: number } }
   | { type: 'notification:new'; data: NotificationView }
   | { type: 'notification:seen'; data: NotificationsSeenView }
-  | { type: 'notification:unseen_count'; data: { count: number } };
+  | { type: 'notification:unseen_count'; data: { count: number } }
+  | { type: 'presence:update'; data: PresenceView };
 
 export function toFrame(event: UserEvent): EventFrame {
   switch (event.kind) {
@@ -36,6 +38,8 @@ export function toFrame(event: UserEvent): EventFrame {
       return { type: 'notification:seen', data: event.seen };
     case 'unseenCount':
       return { type: 'notification:unseen_count', data: { count: event.count } };
+    case 'presence':
+      return { type: 'presence:update', data: event.presence };
     default: {
       // A new event kind fails the build here until the legacy protocol says how it looks.
       const unhandled: never = event;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { invalid } from '../../domain/errors.ts';
 import { CLIENT_MESSAGE_ID_MAX } from '../../domain/messages.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../domain/views.ts';
+import { MAX_PRESENCE_IDS } from '../../domain/presence.ts';
 import { MAX_ID, MessagesSeenInput, NotificationsSeenInput, id } from '../inputs.ts';
 
 const queryInt = (max: number) => z.string().regex(/^[0-9]{1,10}$/, 'must be a positive integer').transform(Number).pipe(z.number().min(1).max(max));
@@ -29,6 +30,13 @@ export const EventsQuery = z.object({
   after: z.string().max(64).optional(),
   limit: queryInt(MAX_EVENTS_PAGE).default(DEFAULT_EVENTS_PAGE),
   wait: z.string().regex(/^[0-9]{1,2}$/, 'must be whole seconds').transform(Number).pipe(z.number().max(MAX_WAIT_SECONDS)).default(0),
+});
+export const PresenceQuery = z.object({
+  ids: z
+    .string()
+    .regex(/^[0-9]{1,10}(,[0-9]{1,10})*$/, 'must be user ids separated by commas')
+    .transform((list) => list.split(',').map(Number))
+    .pipe(z.array(z.number().min(1).max(MAX_ID)).max(MAX_PRESENCE_IDS)),
 });
 export const MessagesSeenBody = MessagesSeenInput;
 export const NotificationsSeenBody = NotificationsSeenInput;
