@@ -1,13 +1,14 @@
 // Lossless, resumable streams (docs/protocol.md, "Cursors and resume"): every device resumes from its own cursor
 // across reconnects, Redis outages, a killed instance and a restart; long polling sees what a socket sees; sends retried
 // with a clientMessageId store and deliver once. Two instances on PostgreSQL and a redis-server the test owns.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startServer, TEST_SECRET, tempDir, type TestServer } from './support/server.ts';
+import { startServer, type TestServer } from './support/server.ts';
+import { startProcess } from './support/process.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
 import { OwnRedis } from './support/redis-server.ts';
-import { connectGraphQLWs, gqlOk, registerUser, withTimeout, type GraphQLSocket, type TestUser } from './support/graphql.ts';
+import { connectGraphQLWs, gqlOk, registerUser, type GraphQLSocket, type TestUser } from './support/graphql.ts';
 import { connectJsonSocket, STATEFUL, type ConnectedSocket, type Frame } from './support/json-socket.ts';
 import * as op from './support/operations.ts';
 import { encodeCursor } from '../src/events/cursor.ts';
@@ -296,27 +297,6 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
 });
 
 /** A server in a process of its own (to be killed with SIGKILL), on the test's PostgreSQL. */
-async function startProcess(env: Record<string, string>): Promise<{ process: ChildProcess; wsUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: await tempDir(), JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'info', DATABASE_URL: DATABASE_URL! },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        for (const line of chunk.split('\n').filter(Boolean)) {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'listening') resolve(entry.url);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
-    }),
-    60_000,
-    'server start',
-  );
-  return { process: child, wsUrl: url.replace(/^http/, 'ws') };
-}
-
 describe.runIf(DATABASE_URL)('resumable streams, randomised', () => {
   let redis: OwnRedis;
   let servers: TestServer[];
