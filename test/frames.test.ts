@@ -37,7 +37,13 @@ const table: { [K in UserEventKind]: [UserEventOf<K>, unknown] } = {
     { type: 'notification:seen', data: { notificationIds: [789, 790], seenAt: at } },
   ],
   unseenCount: [{ kind: 'unseenCount', count: 5 }, { type: 'notification:unseen_count', data: { count: 5 } }],
+  presence: [
+    { kind: 'presence', presence: { userId: 123, status: 'offline', online: false, lastActiveAt: at } },
+    { type: 'presence:update', data: { userId: 123, status: 'offline', online: false, lastActiveAt: at } },
+  ],
 };
+/** Ephemeral events: their frames carry no cursor. */
+const EPHEMERAL = new Set<UserEventKind>(['typing', 'presence']);
 
 describe('toFrame', () => {
   it.each(Object.entries(table))('translates %s', (_, [event, frame]) => {
@@ -51,7 +57,7 @@ describe('toFrame', () => {
     const spec = await loadAsyncApi();
     const schemas = spec.schemasOf('server');
     for (const [event] of Object.values(table)) {
-      const frame = JSON.parse(encode({ event: { ...(event as UserEvent) }, cursor: event.kind === 'typing' ? undefined : 'MTox' }).json);
+      const frame = JSON.parse(encode({ event: { ...(event as UserEvent) }, cursor: EPHEMERAL.has(event.kind) ? undefined : 'MTox' }).json);
       expect(checkSchema(schemas.get(frame.type)!, frame, spec.resolve)).toEqual([]);
     }
   });
@@ -75,7 +81,7 @@ describe('docs/asyncapi.yaml', () => {
   it('describes exactly the client frames the server parses', async () => {
     const spec = await loadAsyncApi();
     const documented = spec.framesOf('client').map((f) => f.type);
-    expect(documented.sort()).toEqual(['auth:refresh', 'message:mark_seen', 'message:typing', 'notification:mark_seen', 'ping', 'pong']);
+    expect(documented.sort()).toEqual(['auth:refresh', 'message:mark_seen', 'message:typing', 'notification:mark_seen', 'ping', 'pong', 'presence:subscribe', 'presence:unsubscribe']);
     for (const type of documented) expect(() => parseClientFrame(JSON.stringify({ type }))).not.toThrow(/Unknown frame type/);
     expect(() => parseClientFrame(JSON.stringify({ type: 'message:send' }))).toThrow(/Unknown frame type/);
   });

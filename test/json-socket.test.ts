@@ -514,6 +514,22 @@ describe('JSON socket /api/v1/ws', () => {
     });
   });
 
+  describe('presence', () => {
+    it('answers presence:subscribe with each user now, then their changes, without cursors', async () => {
+      const [watcher, user] = await users(2);
+      await gqlOk(server.url, op.FOLLOW, { u: user.id }, watcher.token);
+      const socket = await connect(watcher);
+      socket.send({ type: 'presence:subscribe', data: { userIds: [user.id] } });
+      // The follow's notification came first; the socket helper fails on any presence frame with a cursor.
+      expect(await socket.next('presence:update')).toEqual({ type: 'presence:update', data: { userId: user.id, status: 'offline', online: false, lastActiveAt: null } });
+      await connect(user);
+      expect(await socket.next('presence:update')).toEqual({ type: 'presence:update', data: { userId: user.id, status: 'online', online: true, lastActiveAt: null } });
+      socket.send({ type: 'presence:unsubscribe', data: { userIds: [user.id] } });
+      socket.send({ type: 'presence:subscribe', data: { userIds: 'all' } });
+      expect((await socket.next('error')).error).toMatchObject({ code: 'INVALID_MESSAGE', message: expect.stringMatching(/^data\.userIds/) });
+    });
+  });
+
   // Last: every frame the server sent in this file, against the published schemas.
   it('sent only frames that match docs/asyncapi.yaml, and every kind of server frame in it', async () => {
     const spec = await loadAsyncApi();
