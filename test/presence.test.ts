@@ -8,7 +8,7 @@ import { startServer, type TestServer } from './support/server.ts';
 import { startProcess } from './support/process.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
 import { OwnRedis } from './support/redis-server.ts';
-import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, registerUser, type TestUser } from './support/graphql.ts';
+import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, openEventStream, registerUser, type TestUser } from './support/graphql.ts';
 import { eventually } from './support/eventually.ts';
 import { connectJsonSocket, type ConnectedSocket, type Frame } from './support/json-socket.ts';
 import { scrape } from './support/metrics.ts';
@@ -111,6 +111,16 @@ describe.runIf(DATABASE_URL)('presence', () => {
     expect((await changes.next()).presenceChanged).toMatchObject({ userId: user.id, status: 'ONLINE', online: true });
     await device.close();
     expect((await changes.next()).presenceChanged).toMatchObject({ userId: user.id, status: 'OFFLINE', online: false });
+  });
+
+  it('counts a server-sent event stream as a connection too', async () => {
+    const { watcher, user } = await pair();
+    const onA = await watch(a, watcher, [user.id]);
+    await update(onA);
+    const stream = await openEventStream(b.url, user.token);
+    expect((await update(onA)).online).toBe(true);
+    stream.close();
+    expect((await update(onA)).online).toBe(false);
   });
 
   it('damps flapping: a reconnect within the grace period announces nothing', async () => {

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, REDIS_URL, announceSkip } from './support/env.ts';
-import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName, withTimeout, Inbox, type GraphQLSocket } from './support/graphql.ts';
+import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName, openEventStream, Inbox, type GraphQLSocket } from './support/graphql.ts';
 import { connectJsonSocket, openJsonSocket, type JsonSocket } from './support/json-socket.ts';
 import { OwnRedis } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
@@ -21,26 +21,6 @@ const shared = Boolean(DATABASE_URL && REDIS_URL);
 if (!shared) announceSkip('security limits across two instances', 'DATABASE_URL and REDIS_URL');
 
 const sleepUntil = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
-
-/** An SSE subscription as GraphiQL opens one; resolves once its first event arrived (the stream is open). */
-async function openEventStream(url: string, token: string, query = 'subscription { unreadMessageCount }') {
-  const abort = new AbortController();
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query }),
-    signal: abort.signal,
-  });
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await withTimeout(reader.read(), 5000, 'SSE event');
-    if (done) throw new Error(`SSE stream ended without an event: ${buffer}`);
-    buffer += value;
-    const match = /^data: (.+)$/m.exec(buffer);
-    if (match) return { status: res.status, first: JSON.parse(match[1]!) as { data?: unknown; errors?: { extensions: { code: string } }[] }, close: () => abort.abort() };
-  }
-}
 
 describe.runIf(shared)('across two instances sharing Redis', () => {
   let servers: TestServer[] = [];

@@ -180,3 +180,23 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms))),
   ]);
 }
+
+/** An SSE subscription as GraphiQL opens one; resolves once its first event arrived (the stream is open). */
+export async function openEventStream(url: string, token: string, query = 'subscription { unreadMessageCount }') {
+  const abort = new AbortController();
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+    signal: abort.signal,
+  });
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await withTimeout(reader.read(), 5000, 'SSE event');
+    if (done) throw new Error(`SSE stream ended without an event: ${buffer}`);
+    buffer += value;
+    const match = /^data: (.+)$/m.exec(buffer);
+    if (match) return { status: res.status, first: JSON.parse(match[1]!) as { data?: unknown; errors?: { extensions: { code: string } }[] }, close: () => abort.abort() };
+  }
+}
