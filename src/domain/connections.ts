@@ -136,14 +136,24 @@ export function createConnections(deps: {
     );
     for (const [userId, lastActiveAt] of due) onChange({ userId, online: false, lastActiveAt });
   };
+  // Sweeps when the grace periods of the last connections that closed here run out, in order; rounded up to a tenth
+  // of a second, so that a burst of closes costs one sweep.
+  const dues: number[] = [];
   let sweepTimer: NodeJS.Timeout | undefined;
-  /** Sweeps once the grace period of a connection that just closed has run out. */
-  const sweepAfterGrace = () => {
-    if (sweepTimer) return;
+  let closed = false;
+  const scheduleSweep = () => {
     sweepTimer = setTimeout(() => {
-      sweepTimer = undefined;
+      while (dues.length && dues[0]! <= Date.now()) dues.shift();
       void sweep();
-    }, graceMs + 10).unref();
+      sweepTimer = undefined;
+      if (dues.length) scheduleSweep();
+    }, Math.max(0, dues[0]! - Date.now())).unref();
+  };
+  const sweepAfterGrace = () => {
+    if (closed) return;
+    const due = Math.ceil((Date.now() + graceMs) / 100) * 100 + 10;
+    if (dues.at(-1) !== due) dues.push(due);
+    if (!sweepTimer) scheduleSweep();
   };
 
   const timers = [
@@ -206,6 +216,7 @@ export function createConnections(deps: {
 
     /** Stops renewing: this instance's connections stop counting once their leases run out. */
     close() {
+      closed = true;
       for (const timer of timers) clearInterval(timer);
       clearTimeout(sweepTimer);
     },
