@@ -268,6 +268,21 @@ describe.runIf(DATABASE_URL)('presence', () => {
     await eventually('the gauge is back', async () => (await scrape(b.url))('rt_online_users') === before, 5000);
   });
 
+  it('keeps to each instance\'s own connections while Redis is down', { timeout: 30_000 }, async () => {
+    const { watcher, user } = await pair();
+    await redis.stop();
+    try {
+      const onA = await watch(a, watcher, [user.id]);
+      expect(await update(onA)).toMatchObject({ userId: user.id, online: false });
+      const device = await socket(a, user);
+      expect((await update(onA)).online).toBe(true);
+      await device.close();
+      expect(await update(onA)).toMatchObject({ userId: user.id, status: 'offline', lastActiveAt: expect.any(String) });
+    } finally {
+      await redis.start();
+    }
+  });
+
   it('works on one instance without Redis', async () => {
     const alone = await startServer({ env: ENV });
     closers.push(() => alone.close());
