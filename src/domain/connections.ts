@@ -23,24 +23,27 @@ const LAST = 'presence:last';
 const NOW = `local time = redis.call('TIME') local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
 /**
  * Adds connection ARGV[3] of user ARGV[4] unless the cap ARGV[1] (0: none) is reached. 0 when refused, 1 when
- * admitted, 2 when admitted and the user was not online before.
+ * admitted, 2 when admitted and the user was not online before; then Redis' time.
  */
 const ACQUIRE: Script = {
   numberOfKeys: 3,
   lua: `${NOW}
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
     local max = tonumber(ARGV[1])
-    if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 0 end
+    if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return {0, now} end
     local expiry = now + tonumber(ARGV[2])
     redis.call('ZADD', KEYS[1], expiry, ARGV[3])
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
     redis.call('HDEL', KEYS[3], ARGV[4])
     local was = redis.call('ZSCORE', KEYS[2], ARGV[4])
     redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[4])
-    if was then return 1 end
-    return 2`,
+    if was then return {1, now} end
+    return {2, now}`,
 };
-/** Extends the leases of ARGV[3..] of user ARGV[2]; adds those Redis lost (a restart), since they are open. 1 when the user was not online. */
+/**
+ * Extends the leases of ARGV[3..] of user ARGV[2]; adds those Redis lost (a restart), since they are open. Redis'
+ * time when the user was not online, else 0.
+ */
 const RENEW: Script = {
   numberOfKeys: 3,
   lua: `${NOW}
@@ -51,7 +54,7 @@ const RENEW: Script = {
     local was = redis.call('ZSCORE', KEYS[2], ARGV[2])
     redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[2])
     if was then return 0 end
-    return 1`,
+    return now`,
 };
 /** Removes connection ARGV[1] of user ARGV[2]; when it was the last, the user goes offline after ARGV[3] ms unless one opens. */
 const RELEASE: Script = {
@@ -65,14 +68,14 @@ const RELEASE: Script = {
     return 1`,
 };
 /**
- * Takes up to ARGV[1] users whose time ran out off the online set; answers user, lastActiveAt pairs. A user whose
- * instance crashed was last seen when the lease was last renewed: its expiry minus the lease ARGV[2].
+ * Takes up to ARGV[1] users whose time ran out off the online set; answers Redis' time, then user, lastActiveAt
+ * pairs. A user whose instance crashed was last seen when the lease was last renewed: its expiry minus the lease ARGV[2].
  */
 const SWEEP: Script = {
   numberOfKeys: 2,
   lua: `${NOW}
     local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[1]))
-    local out = {}
+    local out = {now}
     for i = 1, #due, 2 do
       redis.call('ZREM', KEYS[1], due[i])
       local last = redis.call('HGET', KEYS[2], due[i])
@@ -84,8 +87,11 @@ const SWEEP: Script = {
 };
 const STATE: Script = { numberOfKeys: 1, lua: `return redis.call('ZMSCORE', KEYS[1], unpack(ARGV))` };
 
-/** A user came online, or went offline (with when they were last active, ms since the epoch). */
-export type PresenceChange = { userId: number; online: true } | { userId: number; online: false; lastActiveAt: number };
+/**
+ * A user came online, or went offline (with when they were last active), `at` a time (ms since the epoch, Redis'
+ * clock while it answers) by which watchers put changes announced by different instances in order.
+ */
+export type PresenceChange = { userId: number; at: number } & ({ online: true } | { online: false; lastActiveAt: number });
 
 let lastConnection = 0;
 
@@ -113,7 +119,7 @@ export function createConnections(deps: {
   const key = (userId: number) => `conn:${userId}`;
   const keys = (userId: number) => [key(userId), ONLINE, LAST];
 
-  const cameOnline = (userId: number) => onChange({ userId, online: true });
+  const cameOnline = (userId: number, at: number) => onChange({ userId, online: true, at });
   /** Local counterpart of ACQUIRE/RENEW: true when the user was not online. */
   const extendLocal = (userId: number) => {
     const was = local.get(userId);
@@ -122,19 +128,19 @@ export function createConnections(deps: {
   };
 
   const sweep = async () => {
-    const due = await store.attempt(
+    const { at, due } = await store.attempt(
       async (run) => {
-        const flat = (await run(SWEEP, [ONLINE, LAST], [SWEEP_BATCH, leaseMs])) as number[];
-        return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!] as const);
+        const [now, ...flat] = (await run(SWEEP, [ONLINE, LAST], [SWEEP_BATCH, leaseMs])) as number[];
+        return { at: now!, due: Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!] as const) };
       },
       () => {
         const now = Date.now();
         const gone = [...local].filter(([, entry]) => entry.until <= now);
         for (const [userId] of gone) local.delete(userId);
-        return gone.map(([userId, entry]) => [userId, entry.last ?? entry.until - leaseMs] as const);
+        return { at: now, due: gone.map(([userId, entry]) => [userId, entry.last ?? entry.until - leaseMs] as const) };
       },
     );
-    for (const [userId, lastActiveAt] of due) onChange({ userId, online: false, lastActiveAt });
+    for (const [userId, lastActiveAt] of due) onChange({ userId, online: false, lastActiveAt, at });
   };
   // Sweeps when the grace periods of the last connections that closed here run out, in order; rounded up to a tenth
   // of a second, so that a burst of closes costs one sweep.
@@ -160,8 +166,8 @@ export function createConnections(deps: {
     setInterval(() => {
       for (const [userId, ids] of open) {
         void store
-          .attempt(async (run) => (await run(RENEW, keys(userId), [leaseMs, userId, ...ids])) === 1, () => extendLocal(userId))
-          .then((back) => back && cameOnline(userId));
+          .attempt(async (run) => (await run(RENEW, keys(userId), [leaseMs, userId, ...ids])) as number, () => (extendLocal(userId) ? Date.now() : 0))
+          .then((back) => back && cameOnline(userId, back));
       }
     }, leaseMs / 3).unref(),
     // Users of a crashed instance: nobody released them, their score runs out.
@@ -177,15 +183,15 @@ export function createConnections(deps: {
     async admit(userId: number): Promise<() => void> {
       const id = `${instance}:${++lastConnection}`;
       const here = open.get(userId)?.size ?? 0;
-      const admitted = await store.attempt(
-        async (run) => (await run(ACQUIRE, keys(userId), [maxPerUser, leaseMs, id, userId])) as number,
-        () => (maxPerUser > 0 && here >= maxPerUser ? 0 : extendLocal(userId) ? 2 : 1),
+      const [admitted, at] = await store.attempt(
+        async (run) => (await run(ACQUIRE, keys(userId), [maxPerUser, leaseMs, id, userId])) as [number, number],
+        () => [maxPerUser > 0 && here >= maxPerUser ? 0 : extendLocal(userId) ? 2 : 1, Date.now()],
       );
       if (!admitted) throw new AppError('RATE_LIMIT', `Too many open connections: at most ${maxPerUser} per user`, RETRY_AFTER_MS);
       const ids = open.get(userId) ?? open.set(userId, new Set()).get(userId)!;
       ids.add(id);
       gauge();
-      if (admitted === 2) cameOnline(userId);
+      if (admitted === 2) cameOnline(userId, at);
       return () => {
         if (!ids.delete(id)) return;
         if (!ids.size && open.get(userId) === ids) open.delete(userId);

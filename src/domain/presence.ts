@@ -36,7 +36,7 @@ function publicView(userId: number, online: boolean, hidden: boolean, lastActive
   return { userId, status: 'offline', online: false, lastActiveAt: last };
 }
 
-const entryOf = (view: PresenceView): StreamEntry => ({ events: [{ kind: 'presence', presence: view }] });
+const entryOf = (view: PresenceView, at: number): StreamEntry => ({ events: [{ kind: 'presence', presence: view, at }] });
 
 export type Presence = ReturnType<typeof createPresence>;
 
@@ -75,14 +75,14 @@ export function createPresence(deps: { prisma: Prisma; bus: Bus; logger: Logger;
     if (change.online) {
       const user = await prisma.user.findUnique({ where: { id: change.userId }, select: { presenceHidden: true } });
       hidden = user?.presenceHidden ?? true;
-      if (!hidden) bus.publish(change.userId, entryOf(publicView(change.userId, true, false, null)), 'presence');
+      if (!hidden) bus.publish(change.userId, entryOf(publicView(change.userId, true, false, null), change.at), 'presence');
       return;
     }
     const lastActiveAt = new Date(change.lastActiveAt);
     const [user] = await prisma.$queryRaw<{ presenceHidden: boolean }[]>`
       UPDATE "User" SET "lastActiveAt" = ${lastActiveAt} WHERE id = ${change.userId} RETURNING "presenceHidden"`;
     hidden = user?.presenceHidden ?? true;
-    if (!hidden) bus.publish(change.userId, entryOf(publicView(change.userId, false, false, lastActiveAt)), 'presence');
+    if (!hidden) bus.publish(change.userId, entryOf(publicView(change.userId, false, false, lastActiveAt), change.at), 'presence');
   }
 
   return {
@@ -106,11 +106,16 @@ export function createPresence(deps: { prisma: Prisma; bus: Bus; logger: Logger;
       const ids = presenceIds(userIds);
       const seen = await visible(viewerId, ids);
       let held: PresenceView[] | undefined = [];
+      // Two instances announce a user's changes, each after a database round trip: one may overtake the other.
+      const latest = new Map<number, number>();
       const hear = (entry: StreamEntry) => {
         for (const event of entry.events) {
           if (event.kind !== 'presence') continue;
-          if (held) held.push(event.presence);
-          else listener(event.presence);
+          const { presence: view, at = 0 } = event;
+          if (at < (latest.get(view.userId) ?? 0)) continue;
+          latest.set(view.userId, at);
+          if (held) held.push(view);
+          else listener(view);
         }
       };
       const subscribed = new Map(await Promise.all([...seen.keys()].map(async (id) => [id, await bus.subscribe(id, hear, 'presence')] as const)));
@@ -136,7 +141,7 @@ export function createPresence(deps: { prisma: Prisma; bus: Bus; logger: Logger;
     async setVisible(userId: number, visible: boolean): Promise<boolean> {
       const user = await prisma.user.update({ where: { id: userId }, data: { presenceHidden: !visible }, select: { lastActiveAt: true } });
       const [online] = await deps.online([userId]);
-      bus.publish(userId, entryOf(publicView(userId, online ?? false, !visible, user.lastActiveAt)), 'presence');
+      bus.publish(userId, entryOf(publicView(userId, online ?? false, !visible, user.lastActiveAt), Date.now()), 'presence');
       return visible;
     },
   };

@@ -74,7 +74,8 @@ export type UserEvent =
   | { kind: 'notificationNew'; notification: NotificationView }
   | { kind: 'notificationSeen'; seen: NotificationsSeenView }
   | { kind: 'unseenCount'; count: number }
-  | { kind: 'presence'; presence: PresenceView };
+  // `at` orders changes announced by different instances (Redis' clock); it is not sent to clients.
+  | { kind: 'presence'; presence: PresenceView; at?: number };
 
 export type UserEventKind = UserEvent['kind'];
 export type UserEventOf<K extends UserEventKind> = Extract<UserEvent, { kind: K }>;
