@@ -71,18 +71,14 @@ export function createPresence(deps: { prisma: Prisma; bus: Bus; logger: Logger;
   }
 
   async function announce(change: PresenceChange) {
-    let hidden: boolean;
-    if (change.online) {
-      const user = await prisma.user.findUnique({ where: { id: change.userId }, select: { presenceHidden: true } });
-      hidden = user?.presenceHidden ?? true;
-      if (!hidden) bus.publish(change.userId, entryOf(publicView(change.userId, true, false, null), change.at), 'presence');
-      return;
-    }
-    const lastActiveAt = new Date(change.lastActiveAt);
-    const [user] = await prisma.$queryRaw<{ presenceHidden: boolean }[]>`
-      UPDATE "User" SET "lastActiveAt" = ${lastActiveAt} WHERE id = ${change.userId} RETURNING "presenceHidden"`;
-    hidden = user?.presenceHidden ?? true;
-    if (!hidden) bus.publish(change.userId, entryOf(publicView(change.userId, false, false, lastActiveAt), change.at), 'presence');
+    const { userId } = change;
+    const lastActiveAt = change.online ? null : new Date(change.lastActiveAt);
+    const [user] = lastActiveAt
+      ? await prisma.$queryRaw<{ presenceHidden: boolean }[]>`
+          UPDATE "User" SET "lastActiveAt" = ${lastActiveAt} WHERE id = ${userId} RETURNING "presenceHidden"`
+      : await prisma.$queryRaw<{ presenceHidden: boolean }[]>`SELECT "presenceHidden" FROM "User" WHERE id = ${userId}`;
+    // Others always see a hidden user offline: their transitions change nothing anyone sees.
+    if (user && !user.presenceHidden) bus.publish(userId, entryOf(publicView(userId, change.online, false, lastActiveAt), change.at), 'presence');
   }
 
   return {

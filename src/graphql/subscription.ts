@@ -5,8 +5,7 @@ import { Message, MessagesSeen, Notification, NotificationsSeen, Presence, Typin
 import { MAX_UNREAD_ITEMS, subscribeToStream, type SubscriptionItem } from './stream.ts';
 import { presenceIds } from '../domain/presence.ts';
 import { atExpiry } from '../auth/tokens.ts';
-import type { PresenceView } from '../events/user-event.ts';
-import type { UserEventKind, UserEventOf } from '../events/user-event.ts';
+import type { PresenceView, UserEventKind, UserEventOf } from '../events/user-event.ts';
 import type { StreamItem } from '../domain/streams.ts';
 
 /** One kind of the caller's events, live (counts: the current value first). */
