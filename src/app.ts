@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createGraphQLTransport } from './transports/graphql.ts';
 import { createJsonSocketTransport } from './transports/json-socket/index.ts';
+import { createDemoHandler } from './transports/demo.ts';
 import { createOpsHandler } from './transports/ops.ts';
 import { createRestHandler } from './transports/rest.ts';
 import { pathnameOf, resolveClientIp } from './transports/http-util.ts';
@@ -67,12 +68,14 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     registry: metrics.registry,
   });
   const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES });
+  const demo = createDemoHandler({ logger });
 
   const server = createServer((req, res) => {
     resolveClientIp(req, config.trustProxy);
     const pathname = pathnameOf(req);
     if (ops(pathname, req, res)) return;
     if (rest(pathname, req, res)) return;
+    if (demo(pathname, req, res)) return;
     if (req.headers.accept?.includes('text/event-stream')) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
