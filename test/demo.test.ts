@@ -168,6 +168,9 @@ describe.skipIf(!available)('demo in a real browser', () => {
     await send(alice, 'can you hear me?');
     await expect.poll(async () => (await messageTexts(bob.page)).at(-1), WAIT).toBe('can you hear me?');
     await bob.page.screenshot({ path: 'docs/demo-polling.png' });
+    // Typing has no REST call: while polling the client sends it with the setTyping mutation.
+    await bob.page.getByTestId('composer').pressSequentially('yes', { delay: 20 });
+    await expect.poll(() => text(alice.page, 'typing'), WAIT).toBe(`${bob.username} is typing…`);
     await send(bob, 'yes, by polling');
     await expect.poll(async () => (await messageTexts(alice.page)).at(-1), WAIT).toBe('yes, by polling');
     expect(await bob.page.getByTestId('state').textContent()).toBe('polling');
