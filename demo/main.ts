@@ -97,6 +97,7 @@ function start(session: Session) {
     follow: h('button', { 'data-testid': 'follow', hidden: true, onclick: () => partner && void actions.follow(partner.id) }, 'Follow'),
     messages: h('ul', { class: 'messages', 'data-testid': 'messages' }),
     typing: h('div', { class: 'typing', 'data-testid': 'typing' }),
+    sendError: h('div', { class: 'error', 'data-testid': 'send-error' }),
     notifications: h('ul', { class: 'notifications', 'data-testid': 'notifications' }),
     video: h('div', { class: 'muted', 'data-testid': 'my-video' }),
   };
@@ -109,6 +110,7 @@ function start(session: Session) {
     const content = composer.value.trim();
     if (!partner || !content) return;
     composer.value = '';
+    regions.sendError.textContent = '';
     const item = { key: Math.random(), content };
     pending.push(item);
     renderChat();
@@ -119,8 +121,9 @@ function start(session: Session) {
         renderChat();
         scheduleInbox();
       },
-      () => {
+      (err: Error) => {
         pending = pending.filter((p) => p !== item);
+        regions.sendError.textContent = `Not sent: “${content}”: ${err.message}`;
         renderChat();
       },
     );
@@ -145,6 +148,7 @@ function start(session: Session) {
         h('div', { class: 'row' }, regions.chatTitle, regions.follow),
         regions.messages,
         regions.typing,
+        regions.sendError,
         h('div', { class: 'composer' }, composer, h('button', { class: 'primary', 'data-testid': 'send', onclick: sendMessage }, 'Send'))),
       h('section', {},
         h('h2', {}, 'Notifications'),

@@ -26,6 +26,8 @@ export interface ConnectionOptions {
 export class Connection {
   state: ConnectionState = 'connecting';
   private socket: SocketHandle | undefined;
+  /** Between open() and the socket's creation (waiting for the token). */
+  private opening = false;
   private poller: { stop(): void } | undefined;
   private pollOk = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -46,7 +48,7 @@ export class Connection {
 
   /** Reconnects now if the connection was left closed (idle timeout) or is waiting out a backoff. */
   resume(): void {
-    if (this.socket || this.state === 'open') return;
+    if (this.socket || this.opening || this.state === 'open') return;
     this.paused = false;
     clearTimeout(this.retryTimer);
     void this.open();
@@ -54,8 +56,17 @@ export class Connection {
 
   /** The poller's report: whether its last request reached the server. */
   pollHealth(ok: boolean): void {
+    const cameBack = ok && !this.pollOk;
     this.pollOk = ok;
-    if (this.poller) this.setState(ok ? 'polling' : 'offline');
+    if (!this.poller) return;
+    this.setState(ok ? 'polling' : 'offline');
+    // The server answers again (it restarted, the network returned): try the socket now rather than after a backoff
+    // that grew while nothing answered.
+    if (cameBack && !this.socket && !this.opening) {
+      this.attempt = 0;
+      clearTimeout(this.retryTimer);
+      void this.open();
+    }
   }
 
   close(): void {
@@ -71,10 +82,13 @@ export class Connection {
     if (this.paused) return;
     if (!this.poller) this.setState('connecting');
     let token: string;
+    this.opening = true;
     try {
       token = await this.options.tokens.get();
     } catch {
       return this.closed({ code: Close.unauthorized, connected: false });
+    } finally {
+      this.opening = false;
     }
     if (this.paused) return;
     this.socket = openSocket(
