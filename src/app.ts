@@ -58,11 +58,19 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     logger,
     messageMaxLength: config.messageMaxLength,
     typingTimeoutMs: config.typingTimeoutMs,
+    eventRetentionDays: config.eventRetentionDays,
   });
+  // Safety nets of the streams: holes no later entry revealed (an instance that died between commit and publish, a
+  // publish lost while another instance's Redis connection was away) are filled periodically; events past the
+  // retention are dropped hourly.
+  const timers = [
+    setInterval(() => void domain.streams.hub.repairAll(), config.streamRepairIntervalMs).unref(),
+    setInterval(() => void domain.streams.prune().catch((err: unknown) => logger.warn({ err }, 'stream pruning failed')), 3600_000).unref(),
+  ];
 
   let draining = false;
   const graphql = createGraphQLTransport({ domain, bus, logger, metrics, maxPayloadBytes: MAX_FRAME_BYTES });
-  const jsonSocket = createJsonSocketTransport({ domain, bus, logger, metrics, ws: config.ws, maxPayloadBytes: MAX_FRAME_BYTES });
+  const jsonSocket = createJsonSocketTransport({ domain, logger, metrics, ws: config.ws, maxPayloadBytes: MAX_FRAME_BYTES });
   const ops = createOpsHandler({
     readiness: { draining: () => draining, database: db.ping, bus: bus.healthy },
     registry: metrics.registry,
@@ -136,9 +144,10 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       await Promise.race([Promise.all([requestsDone, ...socketsClosed]), timeout]);
       server.closeAllConnections();
       for (const wss of socketServers) for (const ws of wss.clients) ws.terminate();
+      for (const timer of timers) clearInterval(timer);
       jsonSocket.close();
       domain.typing.close();
-      await domain.messages.flush();
+      await domain.streams.flush();
       await Promise.allSettled([bus.close(), limits.close()]);
       await db.close();
     },

@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_AUTH_PER_MIN: int(300),
   RATE_LIMIT_CONNECTIONS_PER_MIN: int(120),
   MESSAGE_MAX_LENGTH: int(5000, 1),
+  EVENT_RETENTION_DAYS: int(30, 1),
+  STREAM_REPAIR_INTERVAL_MS: int(10_000, 100),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -69,6 +71,10 @@ export interface Config {
   typingTimeoutMs: number;
   rateLimits: { messagesPerMin: number; typingPerMin: number; authPerMin: number; connectionsPerMin: number };
   messageMaxLength: number;
+  /** How long stream events are kept for resumption. */
+  eventRetentionDays: number;
+  /** How often each instance checks its users' streams for positions the bus did not bring. */
+  streamRepairIntervalMs: number;
   shutdownTimeoutMs: number;
   logLevel: string;
 }
@@ -114,6 +120,8 @@ export function loadConfig(env: Env = process.env): Config {
       connectionsPerMin: e.RATE_LIMIT_CONNECTIONS_PER_MIN,
     },
     messageMaxLength: e.MESSAGE_MAX_LENGTH,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    streamRepairIntervalMs: e.STREAM_REPAIR_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   };

@@ -60,7 +60,7 @@ describe('schema.graphql', () => {
     const mutations: Record<string, string> = {
       register: 'AuthPayload!(username: String!, password: String!, avatarUrl: String)',
       login: 'AuthPayload!(username: String!, password: String!)',
-      sendMessage: 'Message!(receiverId: Int!, content: String!)',
+      sendMessage: 'Message!(receiverId: Int!, content: String!, clientMessageId: String)',
       markMessagesSeen: 'MessagesSeen!(conversationWith: Int!, messageIds: [Int!])',
       setTyping: 'Boolean!(conversationWith: Int!, isTyping: Boolean!)',
       markNotificationsSeen: 'NotificationsSeen!(notificationIds: [Int!])',
@@ -82,6 +82,7 @@ describe('schema.graphql', () => {
       notificationNew: 'Notification!',
       notificationSeen: 'NotificationsSeen!',
       unseenCount: 'Int!',
+      userEvents: 'UserEventItem!(after: String)',
     });
   });
 });

@@ -20,3 +20,9 @@ export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not
 export function toAppError(err: unknown): AppError {
   return err instanceof AppError ? err : new AppError('INTERNAL_ERROR', 'Internal server error');
 }
+
+/** A foreign key refused the write: what it points to does not exist. Prisma reports it in several shapes. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string; meta?: unknown };
+  return e?.code === 'P2003' || (e?.code === 'P2010' && /ForeignKeyConstraintViolation|23503/.test(JSON.stringify(e.meta ?? {})));
+}

@@ -9,6 +9,7 @@ import { createAccounts } from './accounts.ts';
 import { createMessages } from './messages.ts';
 import { createNotifications } from './notifications.ts';
 import { createSocial } from './social.ts';
+import { createStreams } from './streams.ts';
 import { createTyping } from './typing.ts';
 
 export interface DomainDeps {
@@ -20,6 +21,7 @@ export interface DomainDeps {
   logger: Logger;
   messageMaxLength: number;
   typingTimeoutMs: number;
+  eventRetentionDays: number;
 }
 
 export type Domain = ReturnType<typeof createDomain>;
@@ -27,19 +29,14 @@ export type Domain = ReturnType<typeof createDomain>;
 export function createDomain(deps: DomainDeps) {
   const { prisma, bus, limits, metrics, logger } = deps;
   const accounts = createAccounts(deps);
-  const notifications = createNotifications({ prisma, bus });
+  const streams = createStreams({ prisma, bus, logger, retentionDays: deps.eventRetentionDays });
+  const notifications = createNotifications({ prisma, streams });
   return {
-    /** Both badge counts in one round trip: the first thing a socket shows. */
-    async counts(userId: number): Promise<{ unread: number; unseen: number }> {
-      const [row] = await prisma.$queryRaw<[{ unread: number; unseen: number }]>`
-        SELECT (SELECT COUNT(*) FROM "Message" WHERE "receiverId" = ${userId} AND "seenAt" IS NULL)::int AS unread,
-               (SELECT COUNT(*) FROM "Notification" WHERE "userId" = ${userId} AND "seenAt" IS NULL)::int AS unseen`;
-      return row;
-    },
     accounts,
-    messages: createMessages({ prisma, bus, limits, accounts, metrics, logger, maxLength: deps.messageMaxLength }),
+    streams,
+    messages: createMessages({ prisma, streams, limits, metrics, logger, maxLength: deps.messageMaxLength }),
     notifications,
-    social: createSocial({ prisma, notifications, maxLength: deps.messageMaxLength }),
+    social: createSocial({ prisma, notifications, streams, maxLength: deps.messageMaxLength }),
     typing: createTyping({ bus, limits, accounts, timeoutMs: deps.typingTimeoutMs }),
   };
 }

@@ -1,12 +1,11 @@
-// Direct messages: send, read, receipts, counts and the offline queue.
+// Direct messages: send (idempotent with a clientMessageId), read, receipts and the unread count.
 import type { Prisma } from '../db/database.ts';
-import type { Bus } from '../events/bus.ts';
-import type { MessageView, MessagesSeenView, UserView } from '../events/user-event.ts';
-import { invalid } from './errors.ts';
+import type { MessageView, MessagesSeenView, UserEvent, UserView } from '../events/user-event.ts';
+import { AppError, invalid, isForeignKeyViolation } from './errors.ts';
 import { cleanText } from './content.ts';
 import { messageView, toPage, userView, type Page, type PageRequest } from './views.ts';
 import type { RateLimits } from './rate-limits.ts';
-import type { Accounts } from './accounts.ts';
+import type { StreamChange, Streams } from './streams.ts';
 import type { Message } from '../generated/prisma/client.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -19,70 +18,96 @@ export interface ConversationView {
 
 export type Messages = ReturnType<typeof createMessages>;
 
+export const CLIENT_MESSAGE_ID_MAX = 64;
+
 export function createMessages(deps: {
   prisma: Prisma;
-  bus: Bus;
+  streams: Streams;
   limits: RateLimits;
-  accounts: Accounts;
   metrics: Metrics;
   logger: Logger;
   maxLength: number;
 }) {
-  const { prisma, bus, limits, accounts, metrics, logger } = deps;
+  const { prisma, streams, limits, metrics, logger } = deps;
 
-  const unreadCount = (userId: number) => prisma.message.count({ where: { receiverId: userId, seenAt: null } });
-
-  async function publishUnreadCount(userId: number) {
-    bus.publish(userId, { kind: 'unreadMessageCount', count: await unreadCount(userId) });
-  }
-
-  // Several devices (and both transports) report the same delivery at once: coalesce them into one UPDATE per
-  // event-loop turn. Writes are chained, so flush() waits for the one in flight as well as the one scheduled.
-  let pendingDelivered = new Set<number>();
-  let scheduled = false;
-  let writes: Promise<void> = Promise.resolve();
-  async function writeDelivered() {
-    scheduled = false;
-    const ids = [...pendingDelivered];
-    pendingDelivered = new Set();
-    if (ids.length) await prisma.$executeRaw`UPDATE "Message" SET "deliveredAt" = now() WHERE id = ANY(${ids}) AND "deliveredAt" IS NULL`;
+  /** The message a retried send stored the first time (or a concurrent copy of the same send is storing). */
+  async function retried(senderId: number, clientMessageId: string): Promise<MessageView> {
+    const original = await prisma.message.findUnique({ where: { senderId_clientMessageId: { senderId, clientMessageId } } });
+    if (!original) throw new Error('clientMessageId conflicted but no message holds it');
+    return messageView(original);
   }
 
   return {
-    unreadCount,
+    unreadCount: async (userId: number) => (await streams.head(userId)).unread,
 
-    async send(senderId: number, receiverId: number, content: unknown): Promise<MessageView> {
+    /**
+     * Stores a message and appends it, with the receiver's new unread count, to the receiver's stream. A retry with
+     * the same `clientMessageId` returns the message stored the first time and stores and delivers nothing again.
+     */
+    async send(senderId: number, receiverId: number, content: unknown, clientMessageId?: string | null): Promise<MessageView> {
       const started = performance.now();
       const text = cleanText(content, 'content', deps.maxLength);
       if (receiverId === senderId) throw invalid('You cannot message yourself');
+      if (clientMessageId != null && (clientMessageId.length < 1 || clientMessageId.length > CLIENT_MESSAGE_ID_MAX)) {
+        throw invalid(`clientMessageId must be 1-${CLIENT_MESSAGE_ID_MAX} characters`);
+      }
       await limits.consume('message', senderId);
-      await accounts.assertExists(receiverId);
-      // The hottest statement: insert and the receiver's new unread count in one round trip. The count's snapshot
-      // does not include the row being inserted, hence the + 1.
-      const [row] = await prisma.$queryRaw<(Message & { unread: number })[]>`
-        WITH m AS (INSERT INTO "Message" ("senderId", "receiverId", "content") VALUES (${senderId}, ${receiverId}, ${text}) RETURNING *)
-        SELECT m.*, (SELECT COUNT(*) FROM "Message" u WHERE u."receiverId" = ${receiverId} AND u."seenAt" IS NULL)::int + 1 AS unread FROM m`;
-      const message = messageView(row!);
-      bus.publish(receiverId, { kind: 'messageNew', message }, { kind: 'unreadMessageCount', count: row!.unread });
+      // The hottest statement, one round trip: the message, the receiver's next stream position with the unread count
+      // (the row lock orders concurrent changes to that stream), and the stream event. The receiver's existence comes
+      // from the foreign key; a known clientMessageId inserts nothing at all.
+      let rows: (Message & { position: number; events: UserEvent[] })[];
+      try {
+        rows = await prisma.$queryRaw`
+          WITH m AS (
+            INSERT INTO "Message" ("senderId", "receiverId", "content", "clientMessageId")
+            VALUES (${senderId}, ${receiverId}, ${text}, ${clientMessageId ?? null})
+            ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING *
+          ), s AS (
+            INSERT INTO "UserStream" ("userId", "position", "unread") SELECT "receiverId", 1, 1 FROM m
+            ON CONFLICT ("userId") DO UPDATE SET "position" = "UserStream"."position" + 1, "unread" = "UserStream"."unread" + 1
+            RETURNING "position", "unread"
+          ), e AS (
+            INSERT INTO "StreamEvent" ("userId", "position", "events")
+            SELECT m."receiverId", s."position", jsonb_build_array(
+              jsonb_build_object('kind', 'messageNew', 'message', jsonb_build_object(
+                'id', m."id", 'senderId', m."senderId", 'receiverId', m."receiverId", 'content', m."content",
+                'createdAt', to_char(m."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'seen', false, 'seenAt', NULL)),
+              jsonb_build_object('kind', 'unreadMessageCount', 'count', s."unread"))
+            FROM m, s RETURNING "events"
+          )
+          SELECT m.*, s."position", e."events" FROM m, s, e`;
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw new AppError('NOT_FOUND', 'User not found');
+        throw err;
+      }
+      const [row] = rows;
+      if (!row) return retried(senderId, clientMessageId!);
+      streams.publish(new Map([[receiverId, { position: row.position, events: row.events }]]));
       metrics.messagesSent.inc();
-      logger.info({ messageId: message.id, senderId, receiverId, ms: Math.round(performance.now() - started) }, 'message sent');
-      return message;
+      logger.info({ messageId: row.id, senderId, receiverId, ms: Math.round(performance.now() - started) }, 'message sent');
+      return messageView(row);
     },
 
     /** Marks messages from `conversationWith` to the reader as seen: all unread ones, or only `messageIds`. */
     async markSeen(readerId: number, conversationWith: number, messageIds?: number[] | null): Promise<MessagesSeenView> {
       const seenAt = new Date();
-      const rows =
-        messageIds && messageIds.length === 0
-          ? []
-          : await prisma.message.updateManyAndReturn({
-              where: { receiverId: readerId, senderId: conversationWith, seenAt: null, ...(messageIds ? { id: { in: messageIds } } : {}) },
-              data: { seenAt },
-              select: { id: true },
-            });
-      const receipt: MessagesSeenView = { messageIds: rows.map((r) => r.id).sort((a, b) => a - b), seenBy: readerId, seenAt: seenAt.toISOString() };
-      if (receipt.messageIds.length) bus.publish(conversationWith, { kind: 'messageSeen', receipt });
-      await publishUnreadCount(readerId);
+      const receipt: MessagesSeenView = { messageIds: [], seenBy: readerId, seenAt: seenAt.toISOString() };
+      // The reader's devices always get the count, even when nothing changed: it answers the request.
+      const entries = await prisma.$transaction(async (tx) => {
+        const rows =
+          messageIds?.length === 0
+            ? []
+            : await tx.message.updateManyAndReturn({
+                where: { receiverId: readerId, senderId: conversationWith, seenAt: null, ...(messageIds ? { id: { in: messageIds } } : {}) },
+                data: { seenAt },
+                select: { id: true },
+              });
+        receipt.messageIds = rows.map((r) => r.id).sort((x, y) => x - y);
+        const changes: StreamChange[] = [{ userId: readerId, unread: -rows.length, events: ({ unread }) => [{ kind: 'unreadMessageCount', count: unread }] }];
+        if (rows.length) changes.push({ userId: conversationWith, events: () => [{ kind: 'messageSeen', receipt }] });
+        return streams.append(tx, changes);
+      });
+      streams.publish(entries);
       return receipt;
     },
 
@@ -127,29 +152,5 @@ export function createMessages(deps: {
         hasMore,
       };
     },
-
-    /** Messages to this user that no connection of theirs has received yet, oldest first (the offline queue). */
-    async undelivered(userId: number, page: { limit?: number; afterId?: number } = {}): Promise<MessageView[]> {
-      // Paged by id: deliveries are recorded asynchronously, so re-reading the first page could return it again.
-      const rows = await prisma.message.findMany({
-        where: { receiverId: userId, deliveredAt: null, ...(page.afterId ? { id: { gt: page.afterId } } : {}) },
-        orderBy: { id: 'asc' },
-        take: page.limit ?? 1000,
-      });
-      return rows.map(messageView);
-    },
-
-    /** Records that a message was written to one of its receiver's sockets; it will not be queued again. */
-    markDelivered(messageId: number): Promise<void> {
-      pendingDelivered.add(messageId);
-      if (scheduled) return writes;
-      scheduled = true;
-      const write = writes.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(writeDelivered);
-      writes = write.catch(() => undefined); // the caller of this write hears of its failure; later writes go on
-      return write;
-    },
-
-    /** Waits until every delivery reported so far is written (shutdown). */
-    flush: () => writes,
   };
 }

@@ -1,9 +1,10 @@
-// Notifications: created inside the caller's transaction, published once it has committed.
+// Notifications: created inside the caller's transaction together with their stream events, published once it has
+// committed.
 import type { Prisma } from '../db/database.ts';
 import type { NotificationType, Prisma as P } from '../generated/prisma/client.ts';
-import type { Bus } from '../events/bus.ts';
-import type { NotificationView, NotificationsSeenView, UserEvent } from '../events/user-event.ts';
+import type { NotificationView, NotificationsSeenView, StreamEntry } from '../events/user-event.ts';
 import { notificationInclude, notificationView, toPage, type Page, type PageRequest } from './views.ts';
+import type { Streams } from './streams.ts';
 
 export interface NotificationDraft {
   userId: number;
@@ -14,35 +15,30 @@ export interface NotificationDraft {
 
 export type Notifications = ReturnType<typeof createNotifications>;
 
-export function createNotifications(deps: { prisma: Prisma; bus: Bus }) {
-  const { prisma, bus } = deps;
-  const unseenCount = (userId: number) => prisma.notification.count({ where: { userId, seenAt: null } });
+export function createNotifications(deps: { prisma: Prisma; streams: Streams }) {
+  const { prisma, streams } = deps;
 
   return {
-    unseenCount,
+    unseenCount: async (userId: number) => (await streams.head(userId)).unseen,
 
     /**
      * Inserts the drafts in the caller's transaction, skipping the actor and anything notified before (the unique
-     * key makes like -> unlike -> like notify once). Returns the ids to publish after commit.
+     * key makes like -> unlike -> like notify once), and appends them with the new unseen counts to their recipients'
+     * streams. Returns the entries to publish after commit.
      */
-    async create(tx: P.TransactionClient, actorId: number, drafts: NotificationDraft[]): Promise<number[]> {
+    async create(tx: P.TransactionClient, actorId: number, drafts: NotificationDraft[]): Promise<Map<number, StreamEntry>> {
       const data = drafts.filter((d) => d.userId !== actorId).map((d) => ({ ...d, actorId }));
-      if (!data.length) return [];
-      const rows = await tx.notification.createManyAndReturn({ data, skipDuplicates: true, select: { id: true } });
-      return rows.map((r) => r.id);
-    },
-
-    /** Sends committed notifications and each recipient's new unseen count. */
-    async publish(ids: number[]): Promise<void> {
-      if (!ids.length) return;
-      const rows = await prisma.notification.findMany({ where: { id: { in: ids } }, include: notificationInclude, orderBy: { id: 'asc' } });
-      const byRecipient = new Map<number, UserEvent[]>();
-      for (const row of rows) {
-        const events = byRecipient.get(row.userId) ?? byRecipient.set(row.userId, []).get(row.userId)!;
-        events.push({ kind: 'notificationNew', notification: notificationView(row) });
-      }
-      await Promise.all(
-        [...byRecipient].map(async ([userId, events]) => bus.publish(userId, ...events, { kind: 'unseenCount', count: await unseenCount(userId) })),
+      if (!data.length) return new Map();
+      const rows = await tx.notification.createManyAndReturn({ data, skipDuplicates: true, include: notificationInclude });
+      const byRecipient = new Map<number, NotificationView[]>();
+      for (const row of rows) (byRecipient.get(row.userId) ?? byRecipient.set(row.userId, []).get(row.userId)!).push(notificationView(row));
+      return streams.append(
+        tx,
+        [...byRecipient].map(([userId, views]) => ({
+          userId,
+          unseen: views.length,
+          events: ({ unseen }) => [...views.map((notification) => ({ kind: 'notificationNew' as const, notification })), { kind: 'unseenCount' as const, count: unseen }],
+        })),
       );
     },
 
@@ -59,18 +55,28 @@ export function createNotifications(deps: { prisma: Prisma; bus: Bus }) {
     /** Marks the user's own notifications seen: all, or only `ids` (ids of others are ignored, never echoed). */
     async markSeen(userId: number, ids?: number[] | null): Promise<NotificationsSeenView & { unseenCount: number }> {
       const seenAt = new Date();
-      const rows =
-        ids && ids.length === 0
-          ? []
-          : await prisma.notification.updateManyAndReturn({
-              where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) },
-              data: { seenAt },
-              select: { id: true },
-            });
-      const seen: NotificationsSeenView = { notificationIds: rows.map((r) => r.id).sort((a, b) => a - b), seenAt: seenAt.toISOString() };
-      const count = await unseenCount(userId);
-      bus.publish(userId, { kind: 'notificationSeen', seen }, { kind: 'unseenCount', count });
-      return { ...seen, unseenCount: count };
+      const seen: NotificationsSeenView = { notificationIds: [], seenAt: seenAt.toISOString() };
+      let unseenCount = 0;
+      const entries = await prisma.$transaction(async (tx) => {
+        const rows =
+          ids?.length === 0
+            ? []
+            : await tx.notification.updateManyAndReturn({ where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) }, data: { seenAt }, select: { id: true } });
+        seen.notificationIds = rows.map((r) => r.id).sort((a, b) => a - b);
+        // Every device gets the answer, even when nothing changed.
+        return streams.append(tx, [
+          {
+            userId,
+            unseen: -rows.length,
+            events: ({ unseen }) => {
+              unseenCount = unseen;
+              return [{ kind: 'notificationSeen', seen }, { kind: 'unseenCount', count: unseen }];
+            },
+          },
+        ]);
+      });
+      streams.publish(entries);
+      return { ...seen, unseenCount };
     },
   };
 }

@@ -1,21 +1,22 @@
 // Videos, likes, comments and follows: the actions that notify someone.
 import type { Prisma } from '../db/database.ts';
 import type { Prisma as P } from '../generated/prisma/client.ts';
-import type { UserView } from '../events/user-event.ts';
+import type { StreamEntry, UserView } from '../events/user-event.ts';
 import { invalid, notFound } from './errors.ts';
 import { cleanText, cleanUrl, mentionedUsernames, TITLE_MAX_LENGTH } from './content.ts';
 import { userView, videoInclude, videoView, type CommentView, type VideoView } from './views.ts';
 import type { NotificationDraft, Notifications } from './notifications.ts';
+import type { Streams } from './streams.ts';
 
 export type Social = ReturnType<typeof createSocial>;
 
-export function createSocial(deps: { prisma: Prisma; notifications: Notifications; maxLength: number }) {
-  const { prisma, notifications } = deps;
+export function createSocial(deps: { prisma: Prisma; notifications: Notifications; streams: Streams; maxLength: number }) {
+  const { prisma, notifications, streams } = deps;
 
   /** Runs `work` in a transaction and publishes the notifications it created once committed. */
-  async function notifying<T>(work: (tx: P.TransactionClient) => Promise<{ result: T; notificationIds: number[] }>): Promise<T> {
-    const { result, notificationIds } = await prisma.$transaction(work);
-    await notifications.publish(notificationIds);
+  async function notifying<T>(work: (tx: P.TransactionClient) => Promise<{ result: T; notified: Map<number, StreamEntry> }>): Promise<T> {
+    const { result, notified } = await prisma.$transaction(work);
+    streams.publish(notified);
     return result;
   }
 
@@ -36,8 +37,8 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
       notifying(async (tx) => {
         const video = await findVideo(tx, videoId);
         await tx.like.createMany({ data: { userId, videoId }, skipDuplicates: true });
-        const notificationIds = await notifications.create(tx, userId, [{ userId: video.ownerId, type: 'LIKE', refId: videoId, videoId }]);
-        return { result: videoView(video), notificationIds };
+        const notified = await notifications.create(tx, userId, [{ userId: video.ownerId, type: 'LIKE', refId: videoId, videoId }]);
+        return { result: videoView(video), notified };
       }),
 
     async unlikeVideo(userId: number, videoId: number): Promise<VideoView> {
@@ -65,7 +66,7 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
         if (parent) add(parent.authorId, 'REPLY');
         for (const userId of mentioned) add(userId, 'MENTION');
         add(video.ownerId, 'COMMENT');
-        const notificationIds = await notifications.create(tx, authorId, [...byRecipient.values()]);
+        const notified = await notifications.create(tx, authorId, [...byRecipient.values()]);
         const result: CommentView = {
           id: comment.id,
           content: comment.content,
@@ -74,7 +75,7 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
           parentId: comment.parentId,
           createdAt: comment.createdAt.toISOString(),
         };
-        return { result, notificationIds };
+        return { result, notified };
       }),
 
     followUser: (followerId: number, followeeId: number) =>
@@ -83,8 +84,8 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
         const followee = await tx.user.findUnique({ where: { id: followeeId } });
         if (!followee) throw notFound('User');
         await tx.follow.createMany({ data: { followerId, followeeId }, skipDuplicates: true });
-        const notificationIds = await notifications.create(tx, followerId, [{ userId: followeeId, type: 'FOLLOW', refId: followerId, videoId: null }]);
-        return { result: userView(followee), notificationIds };
+        const notified = await notifications.create(tx, followerId, [{ userId: followeeId, type: 'FOLLOW', refId: followerId, videoId: null }]);
+        return { result: userView(followee), notified };
       }),
 
     async unfollowUser(followerId: number, followeeId: number): Promise<UserView> {

@@ -12,7 +12,7 @@ export function createTyping(deps: { bus: Bus; limits: RateLimits; accounts: Acc
   const expiries = new Map<string, NodeJS.Timeout>();
 
   const announce = (userId: number, conversationWith: number, isTyping: boolean) =>
-    bus.publish(conversationWith, { kind: 'typing', typing: { userId, conversationWith, isTyping } });
+    bus.publish(conversationWith, { events: [{ kind: 'typing', typing: { userId, conversationWith, isTyping } }] });
 
   return {
     async set(userId: number, conversationWith: number, isTyping: boolean): Promise<boolean> {

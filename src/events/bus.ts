@@ -5,17 +5,22 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
-import type { UserEvent } from './user-event.ts';
+import type { StreamEntry } from './user-event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
-export type UserEventListener = (event: UserEvent) => void;
+export type StreamEntryListener = (entry: StreamEntry) => void;
 
 export interface Bus {
-  /** Publishes events to a user's stream, in order; several events of one action cross to other instances together. */
-  publish(userId: number, ...events: UserEvent[]): void;
-  /** Resolves once the listener receives events published by any instance; returns the unsubscribe function. */
-  subscribe(userId: number, listener: UserEventListener): Promise<() => void>;
+  /**
+   * Publishes an entry of a user's stream. At most once: an entry lost on the way (Redis away) is found again by
+   * position in the database (domain/stream-hub.ts).
+   */
+  publish(userId: number, entry: StreamEntry): void;
+  /** Resolves once the listener receives entries published by any instance; returns the unsubscribe function. */
+  subscribe(userId: number, listener: StreamEntryListener): Promise<() => void>;
+  /** Calls `listener` whenever the connection that receives other instances' entries is back after a loss. */
+  onReconnect(listener: () => void): void;
   /** True when cross-instance delivery works (always true without Redis). */
   healthy(): Promise<boolean>;
   close(): Promise<void>;
@@ -24,7 +29,7 @@ export interface Bus {
 interface Relayed {
   origin: string;
   userId: number;
-  events: UserEvent[];
+  entry: StreamEntry;
 }
 
 const channel = (userId: number) => `user:${userId}`;
@@ -33,15 +38,12 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
   const { logger, metrics } = options;
   const local = new EventEmitter();
   local.setMaxListeners(0);
-  const emitLocal = (userId: number, ...events: UserEvent[]) => {
-    const listeners = local.listeners(channel(userId)) as UserEventListener[];
-    for (const event of events) {
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch (err) {
-          logger.error({ err, userId }, 'user event listener failed');
-        }
+  const emitLocal = (userId: number, entry: StreamEntry) => {
+    for (const listener of local.listeners(channel(userId)) as StreamEntryListener[]) {
+      try {
+        listener(entry);
+      } catch (err) {
+        logger.error({ err, userId }, 'user event listener failed');
       }
     }
   };
@@ -52,6 +54,7 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
         local.on(channel(userId), listener);
         return () => local.off(channel(userId), listener);
       },
+      onReconnect: () => undefined,
       healthy: async () => true,
       close: async () => void local.removeAllListeners(),
     };
@@ -81,21 +84,30 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
     } as unknown as Redis,
   });
   const relay = (event: CustomEvent<Relayed>) => {
-    const { origin: from, userId, events } = event.detail;
+    const { origin: from, userId, entry } = event.detail;
     if (from === origin) return;
     metrics.busReceived.inc();
-    emitLocal(userId, ...events);
+    emitLocal(userId, entry);
   };
+  // What was published while this connection was away never arrives: listeners look it up by position.
+  const reconnectListeners: (() => void)[] = [];
+  let lost = false;
+  subscribeClient.on('close', () => (lost = true));
+  subscribeClient.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    for (const listener of reconnectListeners) listener();
+  });
 
   return {
-    publish(userId, ...events) {
-      emitLocal(userId, ...events);
+    publish(userId, entry) {
+      emitLocal(userId, entry);
       if (publishClient.status !== 'ready') {
         metrics.busErrors.inc();
-        logger.warn({ userId, kinds: events.map((e) => e.kind) }, 'redis unavailable: events delivered on this instance only');
+        logger.warn({ userId, position: entry.position }, 'redis unavailable: entry delivered on this instance only');
         return;
       }
-      target.dispatchEvent(new CustomEvent(channel(userId), { detail: { origin, userId, events } }));
+      target.dispatchEvent(new CustomEvent(channel(userId), { detail: { origin, userId, entry } }));
       metrics.busPublished.inc();
     },
     async subscribe(userId, listener) {
@@ -111,6 +123,9 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
       // Redis is away, ioredis re-subscribes on reconnect; waiting for that would stall the caller.
       if (subscribeClient.status === 'ready') await subscribeClient.subscribe(name).catch(failed('subscribe'));
       return unsubscribe;
+    },
+    onReconnect(listener) {
+      reconnectListeners.push(listener);
     },
     async healthy() {
       return publishClient.status === 'ready' && subscribeClient.status === 'ready';

@@ -65,3 +65,12 @@ export type UserEvent =
 
 export type UserEventKind = UserEvent['kind'];
 export type UserEventOf<K extends UserEventKind> = Extract<UserEvent, { kind: K }>;
+
+/**
+ * One change on a user's stream: the events it caused, in order, at one position. Positions are gap-free and in
+ * commit order per user (docs/decisions.md, "Resumable streams"); typing is ephemeral and has none.
+ */
+export interface StreamEntry {
+  position?: number;
+  events: UserEvent[];
+}

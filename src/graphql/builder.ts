@@ -12,6 +12,8 @@ export interface GraphQLContext {
   session(): Promise<Session>;
   /** On a socket: closes it when a subscription's reader fell too far behind (a client that stopped reading). */
   slowConsumer?(): void;
+  /** On a socket: a stream position was handed to the socket (the transport acknowledges it once read). */
+  streamWritten?(position: number): void;
 }
 
 export const builder = new SchemaBuilder<{

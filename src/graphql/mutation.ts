@@ -15,8 +15,13 @@ builder.mutationType({
     }),
     sendMessage: t.field({
       type: Message,
-      args: { receiverId: t.arg.int({ required: true }), content: t.arg.string({ required: true }) },
-      resolve: async (_, args, ctx) => ctx.domain.messages.send((await ctx.session()).userId, args.receiverId, args.content),
+      description: 'Sends a message. Give a clientMessageId to retry safely: a retry with the same id returns the message stored the first time and delivers nothing again.',
+      args: {
+        receiverId: t.arg.int({ required: true }),
+        content: t.arg.string({ required: true }),
+        clientMessageId: t.arg.string({ description: 'Chosen by your client, unique among your messages, at most 64 characters.' }),
+      },
+      resolve: async (_, args, ctx) => ctx.domain.messages.send((await ctx.session()).userId, args.receiverId, args.content, args.clientMessageId),
     }),
     markMessagesSeen: t.field({
       type: MessagesSeen,

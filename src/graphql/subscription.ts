@@ -1,60 +1,66 @@
 // Every subscription reads the caller's own stream: there is no user argument to get wrong.
-import { builder, type GraphQLContext } from './builder.ts';
-import { Message, MessagesSeen, Notification, NotificationsSeen, TypingEvent } from './types.ts';
-import { userEvents } from '../events/user-stream.ts';
+import { builder } from './builder.ts';
+import { Message, MessagesSeen, Notification, NotificationsSeen, TypingEvent, UserEventItem } from './types.ts';
+import { subscribeToStream, type SubscriptionItem } from './stream.ts';
 import type { UserEventKind, UserEventOf } from '../events/user-event.ts';
+import type { StreamItem } from '../domain/streams.ts';
 
-// Authenticates when the subscription starts, so a bad session fails the subscribe rather than the stream.
-async function streamOf<K extends UserEventKind>(ctx: GraphQLContext, kind: K, current?: (userId: number) => Promise<UserEventOf<K>>) {
-  const { userId } = await ctx.session();
-  return userEvents(ctx.bus, userId, kind, { current: current && (() => current(userId)), onOverflow: ctx.slowConsumer });
-}
+/** One kind of the caller's events, live (counts: the current value first). */
+const only = (kind: UserEventKind) => (item: StreamItem) => item.event.kind === kind;
+const eventOf = <K extends UserEventKind>(item: SubscriptionItem, _kind: K) => item.event as UserEventOf<K>;
 
 builder.subscriptionType({
   fields: (t) => ({
+    userEvents: t.field({
+      type: UserEventItem,
+      description:
+        'Your whole stream of stateful events (typing excepted), each with its cursor. With `after` (the cursor of the ' +
+        'last item you processed) it first replays everything after it, then goes on live, with no gap and no ' +
+        'duplicate; a cursor that cannot be resumed (too old, malformed, not yours) yields one Resync first. Without ' +
+        '`after` it starts with the current counts.',
+      args: { after: t.arg.string({ description: 'The cursor of the last item you processed.' }) },
+      subscribe: (_, args, ctx) => subscribeToStream(ctx, (item) => item.event.kind !== 'typing', args.after),
+      resolve: (item) => item,
+    }),
     messageNew: t.field({
       type: Message,
       description: 'Messages you receive.',
-      subscribe: (_, __, ctx) => streamOf(ctx, 'messageNew'),
-      resolve: (event, _, ctx) => {
-        void ctx.domain.messages.markDelivered(event.message.id);
-        return event.message;
-      },
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('messageNew')),
+      resolve: (item) => eventOf(item, 'messageNew').message,
     }),
     messageSeen: t.field({
       type: MessagesSeen,
       description: 'Your sent messages that their receiver has read (only your message ids).',
-      subscribe: (_, __, ctx) => streamOf(ctx, 'messageSeen'),
-      resolve: (event) => event.receipt,
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('messageSeen')),
+      resolve: (item) => eventOf(item, 'messageSeen').receipt,
     }),
     typing: t.field({
       type: TypingEvent,
       description: 'Someone typing to you; isTyping false when they stop or after the typing timeout.',
-      subscribe: (_, __, ctx) => streamOf(ctx, 'typing'),
-      resolve: (event) => event.typing,
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('typing')),
+      resolve: (item) => eventOf(item, 'typing').typing,
     }),
     unreadMessageCount: t.int({
       description: 'Your unread message count: the current value first, then every change.',
-      subscribe: (_, __, ctx) =>
-        streamOf(ctx, 'unreadMessageCount', async (userId) => ({ kind: 'unreadMessageCount', count: await ctx.domain.messages.unreadCount(userId) })),
-      resolve: (event) => event.count,
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('unreadMessageCount')),
+      resolve: (item) => eventOf(item, 'unreadMessageCount').count,
     }),
     notificationNew: t.field({
       type: Notification,
-      subscribe: (_, __, ctx) => streamOf(ctx, 'notificationNew'),
-      resolve: (event) => event.notification,
+      description: 'Notifications you receive.',
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('notificationNew')),
+      resolve: (item) => eventOf(item, 'notificationNew').notification,
     }),
     notificationSeen: t.field({
       type: NotificationsSeen,
       description: 'Notifications marked seen on any of your devices.',
-      subscribe: (_, __, ctx) => streamOf(ctx, 'notificationSeen'),
-      resolve: (event) => event.seen,
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('notificationSeen')),
+      resolve: (item) => eventOf(item, 'notificationSeen').seen,
     }),
     unseenCount: t.int({
       description: 'Your unseen notification count: the current value first, then every change.',
-      subscribe: (_, __, ctx) =>
-        streamOf(ctx, 'unseenCount', async (userId) => ({ kind: 'unseenCount', count: await ctx.domain.notifications.unseenCount(userId) })),
-      resolve: (event) => event.count,
+      subscribe: (_, __, ctx) => subscribeToStream(ctx, only('unseenCount')),
+      resolve: (item) => eventOf(item, 'unseenCount').count,
     }),
   }),
 });

@@ -7,8 +7,10 @@ import type {
   NotificationView,
   NotificationsSeenView,
   TypingView,
+  UserEventOf,
   UserView,
 } from '../events/user-event.ts';
+import type { SubscriptionItem } from './stream.ts';
 import type { CommentView, VideoView } from '../domain/views.ts';
 import type { ConversationView } from '../domain/messages.ts';
 import type { AuthPayload } from '../domain/accounts.ts';
@@ -121,5 +123,56 @@ export const AuthPayloadType = builder.objectRef<AuthPayload>('AuthPayload').imp
     token: t.exposeString('token', { description: 'A JWT for `Authorization: Bearer`, graphql-ws connectionParams and the JSON socket' }),
     expiresAt: t.field({ type: 'DateTime', resolve: (p) => p.expiresAt }),
     user: t.field({ type: User, resolve: (p) => p.user }),
+  }),
+});
+
+// The stream of userEvents: one object type per event kind, in a union, each item with its cursor.
+const countEvent = (name: string, description: string) =>
+  builder.objectRef<{ kind: string; count: number }>(name).implement({ description, fields: (t) => ({ count: t.exposeInt('count') }) });
+
+const MessageNewEvent = builder.objectRef<UserEventOf<'messageNew'>>('MessageNew').implement({
+  description: 'A message to you.',
+  fields: (t) => ({ message: t.field({ type: Message, resolve: (e) => e.message }) }),
+});
+const MessageSeenEvent = builder.objectRef<UserEventOf<'messageSeen'>>('MessageSeen').implement({
+  description: 'Messages of yours that their receiver has read.',
+  fields: (t) => ({ receipt: t.field({ type: MessagesSeen, resolve: (e) => e.receipt }) }),
+});
+const NotificationNewEvent = builder.objectRef<UserEventOf<'notificationNew'>>('NotificationNew').implement({
+  description: 'A notification for you.',
+  fields: (t) => ({ notification: t.field({ type: Notification, resolve: (e) => e.notification }) }),
+});
+const NotificationSeenEvent = builder.objectRef<UserEventOf<'notificationSeen'>>('NotificationSeen').implement({
+  description: 'Notifications marked seen on one of your devices.',
+  fields: (t) => ({ seen: t.field({ type: NotificationsSeen, resolve: (e) => e.seen }) }),
+});
+const UnreadMessageCountEvent = countEvent('UnreadMessageCount', 'Your unread message count after the change at this cursor.');
+const UnseenCountEvent = countEvent('UnseenCount', 'Your unseen notification count after the change at this cursor.');
+const ResyncEvent = builder.objectRef<{ kind: 'resync' }>('Resync').implement({
+  description: 'The cursor given could not be resumed (too old, malformed or not yours): refetch your lists; the stream goes on from here.',
+  fields: (t) => ({ refetch: t.boolean({ description: 'Always true.', resolve: () => true }) }),
+});
+
+const byKind = {
+  messageNew: MessageNewEvent,
+  messageSeen: MessageSeenEvent,
+  notificationNew: NotificationNewEvent,
+  notificationSeen: NotificationSeenEvent,
+  unreadMessageCount: UnreadMessageCountEvent,
+  unseenCount: UnseenCountEvent,
+  resync: ResyncEvent,
+} as const;
+
+export const UserEventUnion = builder.unionType('UserEvent', {
+  description: 'One event of your stream.',
+  types: Object.values(byKind),
+  resolveType: (event) => byKind[(event as { kind: keyof typeof byKind }).kind],
+});
+
+export const UserEventItem = builder.objectRef<SubscriptionItem>('UserEventItem').implement({
+  description: 'An event of your stream and its cursor: pass the cursor of the last item you processed as `after` to resume.',
+  fields: (t) => ({
+    cursor: t.string({ resolve: (item) => item.cursor! }),
+    event: t.field({ type: UserEventUnion, resolve: (item) => item.event as never }),
   }),
 });

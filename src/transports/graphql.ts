@@ -28,10 +28,29 @@ interface ServerContext {
   /** Set for graphql-ws operations: the session authenticated at connection_init, and the socket. */
   wsSession?: Session;
   wsSocket?: WebSocket;
+  /** Set for graphql-ws operations: notes a stream position written to the socket. */
+  wsWritten?: (position: number) => void;
 }
 
 /** GraphQL request bodies above this are refused (413) before they are read. */
 export const MAX_GRAPHQL_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Acknowledges stream positions once the client proved it read them. graphql-ws pings every 12 s and closes a
+ * socket whose pong does not come before the next ping, so what was written before one pong went out before the
+ * next ping, and the next pong proves it read.
+ */
+function acknowledgeOnPong(socket: WebSocket, ack: (position: number) => void): (position: number) => void {
+  let written = 0;
+  let beforeLastPong = 0;
+  socket.on('pong', () => {
+    if (beforeLastPong) ack(beforeLastPong);
+    beforeLastPong = written;
+  });
+  return (position) => {
+    written = Math.max(written, position);
+  };
+}
 
 export function createGraphQLTransport(deps: {
   domain: Domain;
@@ -52,7 +71,7 @@ export function createGraphQLTransport(deps: {
     landingPage: false,
     logging: false,
     plugins: [maxDepthPlugin({ n: 8 }), costLimitPlugin({ maxCost: 5000 })],
-    context: ({ req, request, wsSession, wsSocket }) => {
+    context: ({ req, request, wsSession, wsSocket, wsWritten }) => {
       let session: Promise<Session> | undefined;
       return {
         domain,
@@ -66,6 +85,7 @@ export function createGraphQLTransport(deps: {
               wsSocket.close(1013, 'Slow consumer');
             }
           : undefined,
+        streamWritten: wsWritten,
         session: () => (wsSession ? Promise.resolve(wsSession) : (session ??= domain.accounts.authenticate(bearerToken(request?.headers.get('authorization'))))),
       };
     },
@@ -88,7 +108,7 @@ export function createGraphQLTransport(deps: {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
-  type Extra = { request: IncomingMessage; socket: WebSocket; session?: Session; connectedAt?: number };
+  type Extra = { request: IncomingMessage; socket: WebSocket; session?: Session; connectedAt?: number; written?: (position: number) => void };
   useServer<Record<string, unknown>, Extra>(
     {
       // graphql-ws closes with 4403 Forbidden when this returns false; past the per-user connection limit the
@@ -99,8 +119,11 @@ export function createGraphQLTransport(deps: {
         const header = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
         const token = typeof params.token === 'string' ? params.token : bearerToken(typeof header === 'string' ? header : undefined);
         try {
-          ctx.extra.session = await domain.accounts.authenticateSocket(token);
+          const session = (ctx.extra.session = await domain.accounts.authenticateSocket(token));
           ctx.extra.connectedAt = Date.now();
+          ctx.extra.written = acknowledgeOnPong(ctx.extra.socket, (position) =>
+            domain.streams.ack(session.userId, position).catch((err: unknown) => logger.warn({ err, userId: session.userId }, 'could not record what was read')),
+          );
           logger.info({ userId: ctx.extra.session.userId, ip: clientIp(ctx.extra.request), transport: 'graphql-ws' }, 'connected');
           return true;
         } catch (err) {
@@ -109,7 +132,8 @@ export function createGraphQLTransport(deps: {
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const enveloped = yoga.getEnveloped({ req: ctx.extra.request, wsSession: ctx.extra.session, wsSocket: ctx.extra.socket, params: payload });
+        const { request: req, session: wsSession, socket: wsSocket, written: wsWritten } = ctx.extra;
+        const enveloped = yoga.getEnveloped({ req, wsSession, wsSocket, wsWritten, params: payload });
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;

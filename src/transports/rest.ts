@@ -10,6 +10,7 @@ import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../observability/logger.ts';
 import { HttpError, readJson, sendError, sendJson } from './rest/http.ts';
 import * as schemas from './rest/schemas.ts';
+import { toFrame } from './json-socket/frames.ts';
 
 const PREFIX = '/api/v1';
 
@@ -28,7 +29,7 @@ const post = <S extends z.ZodType>(schema: S, run: Run<S>, status?: number) => c
 const nextCursor = <T>(page: Page<T>, cursorOf: (item: T) => number) => (page.hasMore ? cursorOf(page.items.at(-1)!) : null);
 
 export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBodyBytes: number }) {
-  const { messages, notifications, accounts } = deps.domain;
+  const { messages, notifications, accounts, streams } = deps.domain;
 
   // Paths without the prefix and without a trailing slash.
   const routes: Record<string, Partial<Record<Method, Call>>> = {
@@ -48,7 +49,7 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
         const page = await messages.conversation(userId, q.with, q);
         return { messages: page.items, nextCursor: nextCursor(page, (m) => m.id) };
       }),
-      POST: post(schemas.SendBody, (userId, b) => messages.send(userId, b.receiverId, b.content), 201),
+      POST: post(schemas.SendBody, (userId, b) => messages.send(userId, b.receiverId, b.content, b.clientMessageId), 201),
     },
     '/messages/seen': {
       POST: post(schemas.MessagesSeenBody, (userId, b) => messages.markSeen(userId, b.conversationWith, b.messageIds)),
@@ -57,6 +58,13 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
       GET: get(schemas.NotificationsQuery, async (userId, q) => {
         const [page, unseenCount] = await Promise.all([notifications.list(userId, q), notifications.unseenCount(userId)]);
         return { notifications: page.items, unseenCount, nextCursor: nextCursor(page, (n) => n.id) };
+      }),
+    },
+    '/events': {
+      // The same stream as the sockets, for polling clients: follow nextCursor.
+      GET: get(schemas.EventsQuery, async (userId, q) => {
+        const { resumed, items, cursor } = await streams.poll(userId, q.after, q.limit, q.wait * 1000);
+        return { resumed, events: items.map(({ cursor: at, event }) => ({ ...toFrame(event), cursor: at })), nextCursor: cursor };
       }),
     },
     '/notifications/seen': {

@@ -109,6 +109,11 @@ export class Inbox<T> {
     });
   }
 
+  /** Puts items back in front, to be taken first. */
+  unshift(...items: T[]) {
+    this.items.unshift(...items);
+  }
+
   /** Items that arrived and were not taken yet. */
   get pending(): readonly T[] {
     return this.items;

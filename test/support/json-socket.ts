@@ -11,10 +11,17 @@ export interface Frame {
 /** Every frame the server sent to any test client in this process, in arrival order. */
 export const receivedFrames: Frame[] = [];
 
+/** Frames of the user's stream: each carries a cursor (docs/protocol.md, "Cursors and resume"). */
+export const STATEFUL = new Set(['message:new', 'message:seen', 'message:unread_count', 'notification:new', 'notification:seen', 'notification:unseen_count']);
+
 export interface JsonSocket {
   ws: WebSocket;
-  /** Every frame but pings. */
+  /** Every frame but pings, stateful ones without their cursor (checked, then kept in `cursors`). */
   frames: Inbox<Frame>;
+  /** The cursor of every stateful frame, in arrival order. */
+  cursors: string[];
+  /** The `connected` frame's resumed and cursor. */
+  resumed?: boolean;
   pings: Inbox<Frame>;
   /** Settles with the close code and reason once the socket closed. */
   closed: Promise<{ code: number; reason: string }>;
@@ -31,6 +38,8 @@ export interface JsonSocket {
 export interface ConnectOptions {
   /** `query` (default) puts it in ?token=, `header` in Authorization: Bearer. */
   via?: 'query' | 'header';
+  /** Resume after this cursor. */
+  cursor?: string;
   origin?: string;
   autoPong?: boolean;
 }
@@ -38,7 +47,10 @@ export interface ConnectOptions {
 /** Opens a socket; resolves once the HTTP upgrade succeeded (rejects with the status when it was refused). */
 export function openJsonSocket(wsUrl: string, token: string | undefined, options: ConnectOptions = {}): Promise<JsonSocket> {
   const { via = 'query' } = options;
-  const query = token !== undefined && via === 'query' ? `?token=${encodeURIComponent(token)}` : '';
+  const params = new URLSearchParams();
+  if (token !== undefined && via === 'query') params.set('token', token);
+  if (options.cursor !== undefined) params.set('cursor', options.cursor);
+  const query = params.size ? `?${params}` : '';
   const headers: Record<string, string> = {};
   if (token !== undefined && via === 'header') headers.authorization = `Bearer ${token}`;
   if (options.origin) headers.origin = options.origin;
@@ -50,6 +62,7 @@ export function openJsonSocket(wsUrl: string, token: string | undefined, options
   const socket: JsonSocket = {
     ws,
     frames,
+    cursors: [],
     pings,
     closed,
     autoPong: options.autoPong ?? true,
@@ -70,6 +83,14 @@ export function openJsonSocket(wsUrl: string, token: string | undefined, options
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as Frame;
     receivedFrames.push(frame);
+    if (STATEFUL.has(frame.type)) {
+      // Every stateful frame must carry its cursor; typing and control frames none.
+      if (typeof frame.cursor !== 'string' || !frame.cursor) throw new Error(`no cursor on ${data.toString()}`);
+      socket.cursors.push(frame.cursor);
+      const { cursor: _, ...rest } = frame;
+      return frames.push(rest as Frame);
+    }
+    if ('cursor' in frame && frame.type !== 'connected') throw new Error(`unexpected cursor on ${data.toString()}`);
     if (frame.type !== 'ping') return frames.push(frame);
     pings.push(frame);
     if (socket.autoPong) socket.send({ type: 'pong', timestamp: new Date().toISOString() });
@@ -88,18 +109,31 @@ export function openJsonSocket(wsUrl: string, token: string | undefined, options
 export interface ConnectedSocket extends JsonSocket {
   unreadCount: number;
   unseenCount: number;
+  /** The backlog (replay or offline queue) that came before the counts; also left in `frames`, in order. */
+  backlog: Frame[];
 }
 
-/** Opens a socket and reads the connection flow's first three frames: connected and both counts. */
+/**
+ * Opens a socket and reads the connection flow up to the counts: connected, the backlog (replay or offline queue)
+ * and both counts. The backlog stays in `frames` to be read in order.
+ */
 export async function connectJsonSocket(wsUrl: string, user: { id: number; token: string }, options?: ConnectOptions): Promise<ConnectedSocket> {
   const socket = await openJsonSocket(wsUrl, user.token, options);
   const connected = await socket.next('connected');
-  if (connected.userId !== user.id || connected.message !== 'Connected successfully') throw new Error(`bad connected frame ${JSON.stringify(connected)}`);
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < 2; i++) {
-    const frame = await socket.next();
-    counts[frame.type] = frame.data.count;
+  if (connected.userId !== user.id || connected.message !== 'Connected successfully' || typeof connected.resumed !== 'boolean' || typeof connected.cursor !== 'string') {
+    throw new Error(`bad connected frame ${JSON.stringify(connected)}`);
   }
-  if (!('message:unread_count' in counts && 'notification:unseen_count' in counts)) throw new Error(`expected both counts, got ${JSON.stringify(counts)}`);
-  return Object.assign(socket, { unreadCount: counts['message:unread_count']!, unseenCount: counts['notification:unseen_count']! });
+  socket.resumed = connected.resumed;
+  // The opening counts are message:unread_count then notification:unseen_count, back to back: the backlog never has
+  // those two in a row (each change's count follows its own event).
+  const backlog: Frame[] = [];
+  for (;;) {
+    const frame = await socket.next();
+    if (frame.type === 'notification:unseen_count' && backlog.at(-1)?.type === 'message:unread_count') {
+      const unread = backlog.pop()!;
+      socket.frames.unshift(...backlog);
+      return Object.assign(socket, { unreadCount: unread.data.count as number, unseenCount: frame.data.count as number, backlog });
+    }
+    backlog.push(frame);
+  }
 }

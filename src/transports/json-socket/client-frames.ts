@@ -10,6 +10,8 @@ export const ClientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('notification:mark_seen'), data: NotificationsSeenInput.nullish() }),
   // The timestamp is the client's own; nothing depends on it, so any or none is fine.
   z.object({ type: z.literal('pong'), timestamp: z.union([z.string(), z.number()]).optional() }),
+  // A client checking the connection itself (the requirements' clients do): answered with a pong.
+  z.object({ type: z.literal('ping'), timestamp: z.union([z.string(), z.number()]).optional() }),
   z.object({ type: z.literal('auth:refresh'), data: z.object({ token: z.string().min(1) }) }),
 ]);
 

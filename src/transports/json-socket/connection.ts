@@ -10,9 +10,9 @@ import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { clientIp } from '../http-util.ts';
 import { parseClientFrame, type ClientFrame } from './client-frames.ts';
-import { connectedFrame, encode, errorFrame, pingFrame, refreshedFrame, type EncodedEvent } from './frames.ts';
+import { connectedFrame, encode, errorFrame, pingFrame, pongFrame, refreshedFrame } from './frames.ts';
 import { Heartbeat, type Expiry, type HeartbeatOptions } from './heartbeat.ts';
-import type { ConnectionRegistry } from './registry.ts';
+import type { OpenStream, StreamItem } from '../../domain/streams.ts';
 
 /** Close codes of this socket besides the standard ones ws sends itself (1009 frame too large). */
 export const CloseCode = {
@@ -32,7 +32,6 @@ const TRANSPORT = 'json-ws';
 // Client frames waiting for the domain before the server stops reading the socket: TCP back-pressure instead of
 // an unbounded backlog in memory.
 const MAX_PENDING_FRAMES = 64;
-const QUEUE_PAGE = 500;
 
 const EXPIRIES: Record<Expiry, [code: number, reason: string]> = {
   idle: [CloseCode.idle, 'Idle timeout'],
@@ -42,7 +41,8 @@ const EXPIRIES: Record<Expiry, [code: number, reason: string]> = {
 
 export interface ConnectionDeps {
   domain: Domain;
-  registry: ConnectionRegistry<Connection>;
+  /** The open connections of this instance (shutdown). */
+  connections: Set<Connection>;
   logger: Logger;
   metrics: Metrics;
   ws: HeartbeatOptions & { maxBufferedBytes: number };
@@ -50,21 +50,15 @@ export interface ConnectionDeps {
 
 let lastId = 0;
 
-function tokenOf(req: IncomingMessage): string | undefined {
-  const fromQuery = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
-  return fromQuery || bearerToken(req.headers.authorization);
-}
-
 export class Connection {
   readonly id = ++lastId;
   /** 0 until authenticated. */
   userId = 0;
   private readonly openedAt = Date.now();
   private readonly heartbeat: Heartbeat;
-  /** Live events that arrive while the offline queue is being sent; undefined once it has been. */
-  private held: EncodedEvent[] | undefined = [];
-  /** Message ids sent from the offline queue: a live copy can still arrive later and is dropped. */
-  private readonly queued = new Set<number>();
+  private stream?: OpenStream;
+  /** The stream position written before the oldest unanswered ping: its pong proves the client read that far. */
+  private pingMark?: number;
   /** Client frames are handled one after another, after the connection flow, in the order they arrived. */
   private work: Promise<void>;
   private pending = 0;
@@ -75,8 +69,9 @@ export class Connection {
     req: IncomingMessage,
     private readonly deps: ConnectionDeps,
   ) {
+    deps.connections.add(this);
     deps.metrics.activeConnections.inc({ transport: TRANSPORT });
-    this.heartbeat = new Heartbeat(deps.ws, () => this.send(pingFrame()), (why) => this.expired(why));
+    this.heartbeat = new Heartbeat(deps.ws, () => this.ping(), (why) => this.expired(why));
     ws.on('message', (data) => this.receive(data));
     ws.on('error', (err: Error & { code?: string }) => {
       const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
@@ -85,22 +80,18 @@ export class Connection {
       deps.logger.info({ userId: this.userId, connection: this.id, reason }, 'json socket error');
     });
     ws.once('close', (code) => this.closed(code));
-    this.work = this.open(tokenOf(req), clientIp(req));
+    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    this.work = this.open(params.get('token') || bearerToken(req.headers.authorization), params.get('cursor'), clientIp(req));
   }
 
-  /** An event of this user's stream (from the registry). */
-  deliver(encoded: EncodedEvent): void {
-    if (this.held) this.held.push(encoded);
-    else void this.forward(encoded);
-  }
-
-  /** Stops the timers and leaves the registry; called on close, whatever kind, and on shutdown. */
+  /** Stops the timers and the stream; called on close, whatever kind, and on shutdown. */
   dispose(): void {
     this.heartbeat.stop();
-    this.deps.registry.remove(this);
+    this.stream?.close();
+    this.deps.connections.delete(this);
   }
 
-  private async open(token: string | undefined, ip: string): Promise<void> {
+  private async open(token: string | undefined, cursor: string | null, ip: string): Promise<void> {
     let session: Session;
     try {
       session = await this.deps.domain.accounts.authenticateSocket(token);
@@ -117,48 +108,30 @@ export class Connection {
     if (!this.isOpen) return;
     this.userId = session.userId;
     try {
-      // Subscribed before the counts and the queue are read, so nothing published in between is lost.
-      await this.deps.registry.add(this);
-      if (!this.isOpen) return;
-      this.send(connectedFrame(this.userId));
+      // Live from here on: what is published while the backlog is read follows it, nothing twice.
+      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, (item) => this.write(item));
+      this.stream = stream;
+      if (!this.isOpen) return stream.close();
+      this.send(connectedFrame(this.userId, stream.resumed, stream.cursor));
       this.heartbeat.start(session.exp);
-      this.deps.logger.info({ userId: this.userId, ip, connection: this.id }, 'json socket connected');
-      await this.sendBacklog();
+      this.deps.logger.info({ userId: this.userId, ip, connection: this.id, resumed: stream.resumed }, 'json socket connected');
+      await stream.start();
     } catch (err) {
       this.fail(err);
     }
   }
 
-  /** The current counts, then the offline queue oldest first, then the live events held meanwhile. */
-  private async sendBacklog() {
-    const { messages } = this.deps.domain;
-    const { unread, unseen } = await this.deps.domain.counts(this.userId);
-    this.write(encode({ kind: 'unreadMessageCount', count: unread }), false);
-    this.write(encode({ kind: 'unseenCount', count: unseen }), false);
-    for (let afterId = 0; this.isOpen; ) {
-      const page = await messages.undelivered(this.userId, { afterId, limit: QUEUE_PAGE });
-      for (const message of page) {
-        this.queued.add(message.id);
-        await this.paced(this.write(encode({ kind: 'messageNew', message }), false));
-      }
-      if (page.length < QUEUE_PAGE) break;
-      afterId = page.at(-1)!.id;
-    }
-    // Events keep arriving in `held` while it is written; it is let go of only once it is empty.
-    const held = this.held ?? [];
-    for (let i = 0; i < held.length; i++) await this.paced(this.forward(held[i]!));
-    this.held = undefined;
+  private ping() {
+    this.pingMark ??= this.stream?.position();
+    this.send(pingFrame());
   }
 
-  /** Lets the socket drain while a backlog is written, so that a long queue does not look like a slow consumer. */
-  private async paced(written: Promise<void> | undefined) {
-    if (written && this.ws.bufferedAmount > this.deps.ws.maxBufferedBytes / 2) await written;
-  }
-
-  /** A live event, unless it is a message already sent from the offline queue. */
-  private forward(encoded: EncodedEvent): Promise<void> | undefined {
-    if (encoded.event.kind === 'messageNew' && this.queued.has(encoded.event.message.id)) return;
-    return this.write(encoded, true);
+  /** The pong to a ping: everything written before that ping has been read, and leaves the offline queue. */
+  private pong() {
+    this.heartbeat.pong();
+    const mark = this.pingMark;
+    this.pingMark = undefined;
+    if (mark) this.deps.domain.streams.ack(this.userId, mark).catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
   }
 
   private receive(data: RawData) {
@@ -171,8 +144,9 @@ export class Connection {
       return this.enqueue(() => Promise.reject(err));
     }
     // A pong is taken at once: it must never wait behind domain work or a long offline queue.
-    if (frame.type === 'pong') return this.heartbeat.pong();
+    if (frame.type === 'pong') return this.pong();
     this.heartbeat.activity();
+    if (frame.type === 'ping') return this.send(pongFrame());
     this.enqueue(() => this.dispatch(frame));
   }
 
@@ -192,7 +166,7 @@ export class Connection {
     });
   }
 
-  private async dispatch(frame: Exclude<ClientFrame, { type: 'pong' }>): Promise<void> {
+  private async dispatch(frame: Exclude<ClientFrame, { type: 'pong' | 'ping' }>): Promise<void> {
     const { messages, typing, notifications, accounts } = this.deps.domain;
     switch (frame.type) {
       case 'message:mark_seen':
@@ -217,25 +191,19 @@ export class Connection {
   }
 
   /**
-   * Writes an event frame. A message written counts as received (contract section 4) and leaves the queue; for
-   * messages the result settles once the frame reached the kernel.
+   * Writes an item of the user's stream. While a backlog is written, the result settles once the socket has drained
+   * below half its limit, so that a long replay does not look like a slow consumer.
    */
-  private write({ event, type, json }: EncodedEvent, live: boolean): Promise<void> | undefined {
+  private write(item: StreamItem): Promise<void> | undefined {
     if (!this.writable()) return;
-    const { domain, metrics, logger } = this.deps;
-    metrics.eventsDelivered.inc({ transport: TRANSPORT, type });
+    const { type, json } = encode(item);
+    const { event } = item;
+    this.deps.metrics.eventsDelivered.inc({ transport: TRANSPORT, type });
     const createdAt = event.kind === 'messageNew' ? event.message.createdAt : event.kind === 'notificationNew' ? event.notification.createdAt : undefined;
-    // Queued messages waited for their receiver, not for the server: they would only blur the latency.
-    if (live && createdAt) metrics.deliveryLatency.observe({ transport: TRANSPORT }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
-    if (event.kind !== 'messageNew') return void this.ws.send(json);
-    const { id } = event.message;
-    // Recorded once the bytes reached the kernel; a write that fails leaves the message in the offline queue.
-    return new Promise((resolve) =>
-      this.ws.send(json, (err) => {
-        if (!err) domain.messages.markDelivered(id).catch((e: unknown) => logger.warn({ err: e, messageId: id }, 'could not record delivery'));
-        resolve();
-      }),
-    );
+    // Replayed events waited for their receiver, not for the server: they would only blur the latency.
+    if (!item.replayed && createdAt) this.deps.metrics.deliveryLatency.observe({ transport: TRANSPORT }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
+    if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes / 2) return void this.ws.send(json);
+    return new Promise((resolve) => this.ws.send(json, () => resolve()));
   }
 
   private send(frame: object) {

@@ -9,6 +9,7 @@ import type {
   TypingView,
   UserEvent,
 } from '../../events/user-event.ts';
+import type { StreamItem } from '../../domain/streams.ts';
 
 export type EventFrame =
   | { type: 'message:new'; data: MessageView }
@@ -43,22 +44,32 @@ export function toFrame(event: UserEvent): EventFrame {
   }
 }
 
-/** An event ready for the wire: serialised once, then written to every connection of its user as is. */
+/** A stream item ready for the wire: `cursor` beside `type` and `data` for events that have a position. */
 export interface EncodedEvent {
-  event: UserEvent;
   type: EventFrame['type'];
   json: string;
 }
 
-export function encode(event: UserEvent): EncodedEvent {
-  const frame = toFrame(event);
-  return { event, type: frame.type, json: JSON.stringify(frame) };
+// The devices of one user share the stream's event objects: each is serialised once for all of them.
+const encoded = new WeakMap<UserEvent, EncodedEvent>();
+
+export function encode({ cursor, event }: StreamItem): EncodedEvent {
+  let result = encoded.get(event);
+  if (!result) {
+    const frame = toFrame(event);
+    result = { type: frame.type, json: JSON.stringify(cursor ? { ...frame, cursor } : frame) };
+    encoded.set(event, result);
+  }
+  return result;
 }
 
 // The control frames: the connection's own business rather than events of the user's stream.
-export const connectedFrame = (userId: number) => ({ type: 'connected', userId, message: 'Connected successfully' }) as const;
+export const connectedFrame = (userId: number, resumed: boolean, cursor: string) =>
+  ({ type: 'connected', userId, message: 'Connected successfully', resumed, cursor }) as const;
 
 export const pingFrame = () => ({ type: 'ping', timestamp: new Date().toISOString() }) as const;
+
+export const pongFrame = () => ({ type: 'pong', timestamp: new Date().toISOString() }) as const;
 
 export const refreshedFrame = (expSeconds: number) => ({ type: 'auth:refreshed', data: { expiresAt: new Date(expSeconds * 1000).toISOString() } }) as const;
 

@@ -1,18 +1,15 @@
 // The legacy JSON WebSocket at /api/v1/ws (contract section 4, docs/protocol.md): an adapter over the same domain
 // and user streams as GraphQL. app.ts admits upgrades to `wss` and closes its sockets with 1012 on shutdown.
 import { WebSocketServer } from 'ws';
-import type { Bus } from '../../events/bus.ts';
 import type { Domain } from '../../domain/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { Connection, type ConnectionDeps } from './connection.ts';
-import { ConnectionRegistry } from './registry.ts';
 
 export { CloseCode } from './connection.ts';
 
 export interface JsonSocketDeps {
   domain: Domain;
-  bus: Bus;
   logger: Logger;
   metrics: Metrics;
   ws: ConnectionDeps['ws'];
@@ -22,17 +19,17 @@ export interface JsonSocketDeps {
 
 export function createJsonSocketTransport(deps: JsonSocketDeps) {
   const logger = deps.logger.child({ transport: 'json-ws' });
-  const registry = new ConnectionRegistry<Connection>(deps.bus, logger);
+  const connections = new Set<Connection>();
   // Path, draining, browser Origin and per-IP attempts are checked before the upgrade (transports/upgrade.ts).
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
-  wss.on('connection', (ws, req) => new Connection(ws, req, { domain: deps.domain, registry, logger, metrics: deps.metrics, ws: deps.ws }));
+  wss.on('connection', (ws, req) => new Connection(ws, req, { domain: deps.domain, connections, logger, metrics: deps.metrics, ws: deps.ws }));
 
   return {
     wss,
-    registry,
+    connections,
     /** Stops every connection's timers and subscription; app.close() has already closed the sockets. */
     close() {
-      for (const connection of [...registry.connections()]) connection.dispose();
+      for (const connection of [...connections]) connection.dispose();
     },
   };
 }

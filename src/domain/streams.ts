@@ -1,0 +1,266 @@
+// Each user's stream of stateful events, durable in PostgreSQL (docs/decisions.md, "Resumable streams"): positions,
+// the counts at each position, replay after a cursor, the legacy offline queue, and live delivery through the hub.
+import type { Prisma } from '../db/database.ts';
+import type { Prisma as P } from '../generated/prisma/client.ts';
+import type { Bus } from '../events/bus.ts';
+import { decodeCursor, encodeCursor } from '../events/cursor.ts';
+import type { StreamEntry, UserEvent } from '../events/user-event.ts';
+import type { Logger } from '../observability/logger.ts';
+import { StreamHub } from './stream-hub.ts';
+
+/** One event as a consumer receives it: with the cursor of its position, none for ephemeral events (typing). */
+export interface StreamItem {
+  cursor?: string;
+  position?: number;
+  event: UserEvent;
+  /** From the backlog (replay, offline queue, the counts on opening) rather than live. */
+  replayed?: true;
+}
+
+/** Writes an item; a returned promise (a socket draining) is awaited while a backlog is being replayed. */
+export type ItemSink = (item: StreamItem) => void | Promise<void>;
+
+export interface StreamHead {
+  position: number;
+  acked: number;
+  unread: number;
+  unseen: number;
+}
+
+/** A change to one user's stream: count deltas, and its events given the counts after it. */
+export interface StreamChange {
+  userId: number;
+  unread?: number;
+  unseen?: number;
+  events(counts: { unread: number; unseen: number }): UserEvent[];
+}
+
+export interface OpenStream {
+  /** True when the stream continues right after the cursor the consumer gave. */
+  resumed: boolean;
+  /** Where the items that follow continue from. */
+  cursor: string;
+  /** Sends the backlog (replay or offline queue), then the counts, then live events as they come. */
+  start(): Promise<void>;
+  /** The position of the last item handed to the sink. */
+  position(): number;
+  close(): void;
+}
+
+const PAGE = 500;
+
+export type Streams = ReturnType<typeof createStreams>;
+
+export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; retentionDays: number }) {
+  const { prisma, bus, logger } = deps;
+
+  async function head(userId: number): Promise<StreamHead> {
+    const row = await prisma.userStream.findUnique({ where: { userId }, select: { position: true, acked: true, unread: true, unseen: true } });
+    return row ?? { position: 0, acked: 0, unread: 0, unseen: 0 };
+  }
+
+  async function entriesAfter(userId: number, position: number, limit = PAGE): Promise<StreamEntry[]> {
+    const rows = await prisma.streamEvent.findMany({
+      where: { userId, position: { gt: position } },
+      orderBy: { position: 'asc' },
+      take: limit,
+      select: { position: true, events: true },
+    });
+    return rows.map((r) => ({ position: r.position, events: r.events as unknown as UserEvent[] }));
+  }
+
+  /**
+   * Where a consumer's cursor resumes: its position and the first entries after it, or undefined when it cannot
+   * (not this service's, another user's, from the future, or past what retention kept).
+   */
+  async function resume(userId: number, after: string | null | undefined, now: StreamHead, limit = PAGE) {
+    const asked = decodeCursor(after);
+    if (!asked || asked.userId !== userId || asked.position > now.position) return undefined;
+    const entries = await entriesAfter(userId, asked.position, limit);
+    const whole = asked.position === now.position || entries[0]?.position === asked.position + 1;
+    return whole ? { position: asked.position, entries } : undefined;
+  }
+
+  const hub = new StreamHub(
+    bus,
+    async (heads) => {
+      const rows = await prisma.$queryRaw<{ userId: number; position: number; events: UserEvent[] }[]>`
+        SELECT e."userId", e."position", e."events"
+        FROM unnest(${[...heads.keys()]}::int[], ${[...heads.values()]}::int[]) AS h(u, p)
+        JOIN LATERAL (SELECT * FROM "StreamEvent" s WHERE s."userId" = h.u AND s."position" > h.p ORDER BY s."position" LIMIT ${PAGE}) e ON true
+        ORDER BY e."userId", e."position"`;
+      const byUser = new Map<number, StreamEntry[]>();
+      for (const row of rows) (byUser.get(row.userId) ?? byUser.set(row.userId, []).get(row.userId)!).push({ position: row.position, events: row.events });
+      return byUser;
+    },
+    logger,
+  );
+
+  // Acknowledgements from several devices and sockets: one UPDATE per event-loop turn, chained so that flush()
+  // waits for the one in flight as well as the one scheduled.
+  let pendingAcks = new Map<number, number>();
+  let ackScheduled = false;
+  let ackWrites: Promise<void> = Promise.resolve();
+  async function writeAcks() {
+    ackScheduled = false;
+    const acks = pendingAcks;
+    pendingAcks = new Map();
+    await prisma.$executeRaw`
+      UPDATE "UserStream" s SET "acked" = GREATEST(s."acked", a.p)
+      FROM unnest(${[...acks.keys()]}::int[], ${[...acks.values()]}::int[]) AS a(u, p) WHERE s."userId" = a.u`;
+  }
+
+  return {
+    head,
+    entriesAfter,
+    /** Users with live consumers on this instance, and a way to fill their holes (tests and the periodic sweep). */
+    hub,
+
+    /**
+     * Takes the next position on each user's stream in the caller's transaction, with the count deltas, and stores
+     * the events. Streams are locked in user order, so concurrent changes to several users cannot deadlock.
+     * Returns the entries to publish once the transaction has committed.
+     */
+    async append(tx: P.TransactionClient, changes: StreamChange[]): Promise<Map<number, StreamEntry>> {
+      const sorted = [...changes].sort((a, b) => a.userId - b.userId);
+      if (!sorted.length) return new Map();
+      const heads = await tx.$queryRaw<{ userId: number; position: number; unread: number; unseen: number }[]>`
+        INSERT INTO "UserStream" ("userId", "position", "unread", "unseen")
+        SELECT u, 1, du, dn FROM unnest(${sorted.map((c) => c.userId)}::int[], ${sorted.map((c) => c.unread ?? 0)}::int[], ${sorted.map((c) => c.unseen ?? 0)}::int[]) WITH ORDINALITY AS t(u, du, dn, o)
+        ORDER BY o
+        ON CONFLICT ("userId") DO UPDATE SET "position" = "UserStream"."position" + 1,
+          "unread" = "UserStream"."unread" + EXCLUDED."unread", "unseen" = "UserStream"."unseen" + EXCLUDED."unseen"
+        RETURNING "userId", "position", "unread", "unseen"`;
+      const entries = new Map<number, StreamEntry>();
+      for (const change of sorted) {
+        const h = heads.find((row) => row.userId === change.userId)!;
+        entries.set(change.userId, { position: h.position, events: change.events(h) });
+      }
+      await tx.streamEvent.createMany({
+        data: [...entries].map(([userId, entry]) => ({ userId, position: entry.position!, events: entry.events as unknown as P.InputJsonValue })),
+      });
+      return entries;
+    },
+
+    /** Publishes committed entries. */
+    publish(entries: Map<number, StreamEntry>) {
+      for (const [userId, entry] of entries) bus.publish(userId, entry);
+    },
+
+    /**
+     * Opens a consumer of the user's stream. With `after`, it resumes right after that cursor when it can; with
+     * `queue` (a legacy client without a cursor) it starts with the messages none of the user's devices has shown
+     * it read; otherwise it starts now. Live events that arrive meanwhile wait and follow, none twice.
+     */
+    async open(userId: number, from: { after?: string | null; queue?: boolean }, sink: ItemSink): Promise<OpenStream> {
+      let held: StreamEntry[] | undefined = [];
+      let last = 0;
+      let closed = false;
+      const live = (entry: StreamEntry) => {
+        if (entry.position !== undefined) {
+          if (entry.position <= last) return;
+          last = entry.position;
+        }
+        const { position } = entry;
+        const cursor = position === undefined ? undefined : encodeCursor(userId, position);
+        for (const event of entry.events) void sink({ cursor, position, event });
+      };
+      const detach = await hub.attach(userId, (entry) => (held ? held.push(entry) : live(entry)));
+      try {
+        await ackWrites; // what this instance heard acknowledged is not queued again
+        const now = await head(userId);
+        hub.seed(userId, now.position);
+        const resumption = await resume(userId, from.after, now);
+        const resumed = resumption !== undefined;
+        const start = resumption?.position ?? (!from.after && from.queue ? now.acked : now.position);
+        const first = resumption?.entries ?? (start < now.position ? await entriesAfter(userId, start) : []);
+        const onlyMessages = !resumed && start < now.position;
+        last = start;
+        return {
+          resumed,
+          cursor: encodeCursor(userId, start),
+          position: () => last,
+          close() {
+            closed = true;
+            detach();
+          },
+          async start() {
+            replay: for (let page = first; page.length; page = page.at(-1)!.position! < now.position ? await entriesAfter(userId, last) : []) {
+              for (const entry of page) {
+                if (closed) return;
+                if (entry.position! > now.position) break replay;
+                const position = (last = entry.position!);
+                const cursor = encodeCursor(userId, position);
+                for (const event of entry.events) if (!onlyMessages || event.kind === 'messageNew') await sink({ cursor, position, event, replayed: true });
+              }
+            }
+            if (closed) return;
+            const position = (last = now.position);
+            const cursor = encodeCursor(userId, position);
+            await sink({ cursor, position, event: { kind: 'unreadMessageCount', count: now.unread }, replayed: true });
+            await sink({ cursor, position, event: { kind: 'unseenCount', count: now.unseen }, replayed: true });
+            // Entries keep arriving in `held` while it is written; it is let go of only once it is empty.
+            for (let i = 0; held && i < held.length; i++) live(held[i]!);
+            held = undefined;
+          },
+        };
+      } catch (err) {
+        detach();
+        throw err;
+      }
+    },
+
+    /**
+     * The stream for a polling client: the entries after `after` (at once when there are any, else after waiting up
+     * to `waitMs` for the next one), or, when `after` cannot be resumed, the current counts to start from.
+     */
+    async poll(userId: number, after: string | undefined, limit: number, waitMs: number): Promise<{ resumed: boolean; items: StreamItem[]; cursor: string }> {
+      const now = await head(userId);
+      const resumption = await resume(userId, after, now, limit);
+      if (!resumption) {
+        const cursor = encodeCursor(userId, now.position);
+        const counts: UserEvent[] = [{ kind: 'unreadMessageCount', count: now.unread }, { kind: 'unseenCount', count: now.unseen }];
+        return { resumed: false, items: counts.map((event) => ({ cursor, position: now.position, event })), cursor };
+      }
+      let { entries } = resumption;
+      if (!entries.length && waitMs > 0) {
+        let wake!: () => void;
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        const timer = setTimeout(wake, waitMs);
+        const detach = await hub.attach(userId, (entry) => entry.position !== undefined && wake());
+        hub.seed(userId, now.position);
+        try {
+          // Read again now that nothing can slip by between the read and the wait.
+          entries = await entriesAfter(userId, resumption.position, limit);
+          if (!entries.length) {
+            await woken;
+            entries = await entriesAfter(userId, resumption.position, limit);
+          }
+        } finally {
+          clearTimeout(timer);
+          detach();
+        }
+      }
+      const items = entries.flatMap(({ position, events }) => events.map((event) => ({ cursor: encodeCursor(userId, position!), position, event })));
+      return { resumed: true, items, cursor: encodeCursor(userId, entries.at(-1)?.position ?? resumption.position) };
+    },
+
+    /** Records that one of the user's devices showed it read everything up to `position`. */
+    ack(userId: number, position: number): Promise<void> {
+      if ((pendingAcks.get(userId) ?? 0) < position) pendingAcks.set(userId, position);
+      if (ackScheduled) return ackWrites;
+      ackScheduled = true;
+      const write = ackWrites.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(writeAcks);
+      ackWrites = write.catch(() => undefined); // the caller of this write hears of its failure; later ones go on
+      return write;
+    },
+
+    /** Waits for the acknowledgements reported so far to be written (shutdown). */
+    flush: () => ackWrites,
+
+    /** Drops events older than the retention; a cursor before them no longer resumes. */
+    async prune(): Promise<number> {
+      return prisma.$executeRaw`DELETE FROM "StreamEvent" WHERE "createdAt" < now() - make_interval(days => ${deps.retentionDays}::int)`;
+    },
+  };
+}
