@@ -6,7 +6,6 @@ import { connect, type Client, type ClientEvents, type ConnectOptions, type Mess
 import { backoffDelay } from '../client/src/backoff.ts';
 import { Inbox, mintToken, registerUser, withTimeout, type TestUser } from './support/graphql.ts';
 import { startProxy, type TestProxy } from './support/proxy.ts';
-import { announceSkip, DATABASE_URL } from './support/env.ts';
 import { startServer, tempDir, type TestServer } from './support/server.ts';
 import { rm } from 'node:fs/promises';
 
@@ -112,31 +111,11 @@ async function follow(url: string, follower: TestUser, followee: TestUser) {
   expect(res.status).toBe(200);
 }
 
-/**
- * What the server side of the resumable-streams protocol (issue 9) offers; the tests that need it say loudly that
- * they did not run until it is there.
- */
-async function serverFeatures(s: TestServer) {
-  const alice = await registerUser(s.url, 'probe');
-  const bob = await registerUser(s.url, 'probe');
-  const events = await fetch(`${s.url}/api/v1/events`, { headers: { authorization: `Bearer ${alice.token}` } });
-  const body = { receiverId: bob.id, content: 'probe', clientMessageId: `probe-${alice.id}` };
-  const first = await rest<Message>(s.url, alice, 'POST', '/api/v1/messages/', body);
-  const again = await rest<Message>(s.url, alice, 'POST', '/api/v1/messages/', body);
-  return { events: events.status === 200, clientMessageId: first.body.id === again.body.id };
-}
-
-function announcePending(test: string, feature: string) {
-  console.warn(`\n*** SKIPPED: client: ${test} — the server has no ${feature} yet (issue 9, resumable streams); runs once it lands. ***\n`);
-}
-
 describe('client against a real server', () => {
   let s: TestServer;
-  let features: { events: boolean; clientMessageId: boolean };
   beforeAll(async () => {
     // Pings every 100 ms with 300 ms to answer: a client that did not answer would not stay open for long.
     s = await startServer({ env: { WS_PING_INTERVAL_MS: '100', WS_PONG_TIMEOUT_MS: '300' } });
-    features = await serverFeatures(s);
   });
   afterAll(() => s.close());
 
@@ -251,12 +230,9 @@ describe('client against a real server', () => {
   });
 
   for (const mode of ['long polling of GET /api/v1/events', 'plain polling of inbox and notifications'] as const) {
-    it(`falls back to ${mode} when upgrades are refused, and back to the socket: one stream, nothing doubled`, async (ctx) => {
+    it(`falls back to ${mode} when upgrades are refused, and back to the socket: one stream, nothing doubled`, async () => {
+      // Plain polling is what the client does against a server without the events endpoint: the proxy hides it.
       const plain = mode.startsWith('plain');
-      if (!plain && !features.events) {
-        announcePending(ctx.task.name, 'GET /api/v1/events');
-        return ctx.skip();
-      }
       const proxy = await proxyTo(s.url);
       proxy.refuseUpgrades = true;
       const events = { count: 0 };
@@ -287,22 +263,43 @@ describe('client against a real server', () => {
     });
   }
 
-  it('reconnects at once after 1012, to the instance the balancer sends it to, however long its backoff', async (ctx) => {
-    // Two instances of one service share a database: PGlite is one process's.
-    if (!DATABASE_URL) {
-      announceSkip(ctx.task.name, 'DATABASE_URL');
-      return ctx.skip();
-    }
-    const other = await server();
-    const first = await startServer();
+  it('reconnects at once after 1012, to the instance the balancer sends it to, however long its backoff', async () => {
+    const first = await startServer({ backend: 'pglite' });
+    const other = await server({ backend: 'pglite' });
     const proxy = await proxyTo(first.url);
     const alice = await registerUser(first.url, 'alice');
+    // The same user on the other instance (its own database here): the same id, and the same secret signs tokens.
+    expect((await registerUser(other.url, 'alice')).id).toBe(alice.id);
     const a = startClient(proxy.url, alice, { backoff: { baseMs: 60_000, maxMs: 60_000 } });
-    await a.untilState('open');
+    const states = a.events('state');
+    expect(await states.next()).toBe('open');
     proxy.target = other.url;
     await first.close();
-    await a.untilState('connecting');
-    await a.untilState('open', 3000);
+    expect(await states.next(3000)).toBe('connecting');
+    expect(await states.next(3000)).toBe('open');
+  });
+
+  it('emits resync when the server cannot resume its cursor, and follows the new stream from there', async () => {
+    // Two services with databases of their own: the cursor from the first means nothing to the second.
+    const first = await startServer({ backend: 'pglite' });
+    const other = await server({ backend: 'pglite' });
+    const proxy = await proxyTo(first.url);
+    const alice = await registerUser(first.url, 'alice');
+    const bob = await registerUser(first.url, 'bob');
+    const a = startClient(proxy.url, alice);
+    await a.untilState('open');
+    for (const content of ['one', 'two', 'three']) await send(first.url, bob, alice, content);
+    await untilMessages(a, 3);
+
+    // The same user ids on the other service, and a token it accepts (same secret).
+    const aliceThere = await registerUser(other.url, 'alice');
+    const bobThere = await registerUser(other.url, 'bob');
+    expect([aliceThere.id, bobThere.id]).toEqual([alice.id, bob.id]);
+    proxy.target = other.url;
+    await first.close();
+    expect(await a.events('resync').next(10_000)).toEqual({ reason: 'not-resumed' });
+    const there = await send(other.url, bobThere, aliceThere, 'on the other service');
+    expect((await untilMessages(a, 4)).at(-1)).toEqual(there.body);
   });
 
   it('stays closed after an idle close (4000) until the app acts again', async () => {
@@ -335,15 +332,9 @@ describe('client against a real server', () => {
     await b.untilState('open');
     const after = await send(second.url, alice, bob, 'after the restart');
     expect(await untilMessages(b, 3)).toEqual([before.body, during.body, after.body]);
-    if (features.events) {
-      // Resumed from its cursor: the notification of the gap is replayed, and nothing asks the app to refetch.
-      expect(await b.events('notification:new').next()).toMatchObject({ type: 'follow', actor: { id: alice.id } });
-      expect(b.events('resync').pending).toEqual([]);
-    } else {
-      // Without resumable streams the notification is not queued: the app is told to refetch its lists instead.
-      expect(await b.events('resync').next()).toEqual({ reason: expect.stringMatching(/^(not-resumed|polling-started)$/) });
-      announcePending('replay of a notification after a restart (cursor resume)', 'cursor resume');
-    }
+    // Resumed from its cursor: the notification of the gap is replayed, and nothing asks the app to refetch.
+    expect(await b.events('notification:new').next()).toMatchObject({ type: 'follow', actor: { id: alice.id } });
+    expect(b.events('resync').pending).toEqual([]);
     expect(await conversation(second.url, bob, alice)).toEqual([before.body, during.body, after.body].map((m) => ({ ...m, seen: false })));
   });
 
@@ -369,11 +360,7 @@ describe('client against a real server', () => {
     expect((await conversation(second.url, bob, alice)).map((m) => m.content)).toEqual(['one', 'two', 'three']);
   });
 
-  it('retries a send whose answer was lost without storing it twice', async (ctx) => {
-    if (!features.clientMessageId) {
-      announcePending(ctx.task.name, 'idempotent clientMessageId');
-      return ctx.skip();
-    }
+  it('retries a send whose answer was lost without storing it twice', async () => {
     const proxy = await proxyTo(s.url);
     const alice = await registerUser(s.url, 'alice');
     const bob = await registerUser(s.url, 'bob');

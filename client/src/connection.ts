@@ -91,15 +91,16 @@ export class Connection {
       this.opening = false;
     }
     if (this.paused) return;
+    const cursor = this.options.stream.cursor;
     this.socket = openSocket(
-      { url: this.options.url, token, cursor: this.options.stream.cursor, WebSocket: this.options.WebSocket, tokens: this.options.tokens, deadAfterMs: this.options.deadAfterMs },
+      { url: this.options.url, token, cursor, WebSocket: this.options.WebSocket, tokens: this.options.tokens, deadAfterMs: this.options.deadAfterMs },
       {
         connected: (frame) => {
           this.failures = 0;
           this.attempt = 0;
           this.stopPolling();
           if (frame.cursor !== undefined && !frame.resumed) this.options.stream.cursor = frame.cursor;
-          this.options.stream.begin(frame.resumed, 'not-resumed');
+          this.options.stream.begin(frame.resumed, 'not-resumed', cursor !== undefined);
           this.setState('open');
         },
         event: (frame) => this.options.stream.deliver(frame),

@@ -63,11 +63,12 @@ export class Poller {
   private async longPoll(signal: AbortSignal) {
     const { stream, http, waitSeconds } = this.options;
     const query = new URLSearchParams({ wait: String(waitSeconds), limit: '100' });
-    if (stream.cursor !== undefined) query.set('after', stream.cursor);
+    const after = stream.cursor;
+    if (after !== undefined) query.set('after', after);
     const page = await http.request<EventsPage>('GET', `/api/v1/events?${query}`, { signal, timeoutMs: (waitSeconds + 10) * 1000 });
     if (signal.aborted) return;
     this.options.health(true);
-    stream.begin(page.resumed, 'polling-started');
+    stream.begin(page.resumed, 'polling-started', after !== undefined);
     for (const frame of page.events) stream.deliver(frame);
     stream.cursor = page.nextCursor;
   }

@@ -15,6 +15,9 @@ export type StreamEmitter = Emits<StreamEvents & { resync: ResyncEvent }>;
 class RecentIds {
   private readonly ids = new Set<number>();
   constructor(private readonly max = 2000) {}
+  clear(): void {
+    this.ids.clear();
+  }
   /** False when `id` was already there. */
   add(id: number): boolean {
     if (this.ids.has(id)) return false;
@@ -53,8 +56,17 @@ export class Stream {
    * A way of delivery (re)starts: unless it resumed exactly where the last one stopped, the app may have missed
    * something and is told to refetch. The very first start needs no resync: the app loads its lists anyway.
    */
-  begin(resumed: boolean | undefined, reason: ResyncEvent['reason']): void {
+  begin(resumed: boolean | undefined, reason: ResyncEvent['reason'], cursorSent = false): void {
     if (!resumed && this.started) this.emitter.emit('resync', { reason });
+    // The server could not continue after our cursor (restored from a backup, another deployment): it replays
+    // nothing, and the ids seen before say nothing about the ones to come.
+    if (resumed === false && cursorSent) this.forget();
     this.started = true;
+  }
+
+  private forget() {
+    this.messages.clear();
+    this.notifications.clear();
+    this.lastMessageId = this.lastNotificationId = undefined;
   }
 }
