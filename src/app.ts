@@ -8,6 +8,7 @@ import { createBus } from './events/bus.ts';
 import { createTokenService } from './auth/tokens.ts';
 import { resolveJwtSecret } from './auth/secret.ts';
 import { createRateLimits } from './domain/rate-limits.ts';
+import { createSharedStore } from './domain/shared-store.ts';
 import { createDomain, type Domain } from './domain/index.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -16,7 +17,7 @@ import { createJsonSocketTransport } from './transports/json-socket/index.ts';
 import { createDemoHandler } from './transports/demo.ts';
 import { createOpsHandler } from './transports/ops.ts';
 import { createRestHandler } from './transports/rest.ts';
-import { pathnameOf, resolveClientIp } from './transports/http-util.ts';
+import { isEventStream, pathnameOf, resolveClientIp } from './transports/http-util.ts';
 import { createUpgradeHandler } from './transports/upgrade.ts';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -37,15 +38,19 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const secret = await resolveJwtSecret(config.jwtSecret, config.dataDir);
   const tokens = createTokenService({ secret, ttlSeconds: config.tokenTtlSeconds, issuer: config.jwtIssuer, audience: config.jwtAudience });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  const bus = createBus({ redisUrl: config.redisUrl, logger, metrics });
+  const bus = createBus({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
+  const store = createSharedStore({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  const { windowMs } = config.rateLimits;
   const limits = createRateLimits({
-    perMinute: {
-      message: config.rateLimits.messagesPerMin,
-      typing: config.rateLimits.typingPerMin,
-      auth: config.rateLimits.authPerMin,
-      connection: config.rateLimits.connectionsPerMin,
+    limits: {
+      message: { points: config.rateLimits.messagesPerMin, windowMs },
+      typing: { points: config.rateLimits.typingPerMin, windowMs },
+      auth: { points: config.rateLimits.authPerMin, windowMs },
+      connection: { points: config.rateLimits.connectionsPerMin, windowMs },
+      graphql: { points: config.rateLimits.graphqlPerMin, windowMs },
+      login: { points: config.rateLimits.loginFailuresPerAccount, windowMs: config.rateLimits.loginFailureWindowMs },
     },
-    redisUrl: config.redisUrl,
+    store,
     logger,
     metrics,
   });
@@ -54,8 +59,10 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     bus,
     tokens,
     limits,
+    store,
     metrics,
     logger,
+    maxSocketsPerUser: config.maxSocketsPerUser,
     messageMaxLength: config.messageMaxLength,
     typingTimeoutMs: config.typingTimeoutMs,
     eventRetentionDays: config.eventRetentionDays,
@@ -69,13 +76,24 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   ];
 
   let draining = false;
-  const graphql = createGraphQLTransport({ domain, bus, logger, metrics, maxPayloadBytes: MAX_FRAME_BYTES });
+  const origins = { allowedOrigins: config.ws.allowedOrigins, production: config.production };
+  const graphql = createGraphQLTransport({
+    domain,
+    bus,
+    limits,
+    logger,
+    metrics,
+    options: { ...config.graphql, ...origins },
+    maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
+  });
   const jsonSocket = createJsonSocketTransport({ domain, logger, metrics, ws: config.ws, maxPayloadBytes: MAX_FRAME_BYTES });
   const ops = createOpsHandler({
     readiness: { draining: () => draining, database: db.ping, bus: bus.healthy },
     registry: metrics.registry,
+    // Production serves metrics only behind a token: they name users' traffic patterns and the instance's state.
+    metricsAccess: { served: config.metricsToken !== undefined || !config.production, token: config.metricsToken },
   });
-  const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES });
+  const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES, origins });
   const demo = createDemoHandler({ logger });
 
   const server = createServer((req, res) => {
@@ -84,7 +102,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     if (ops(pathname, req, res)) return;
     if (rest(pathname, req, res)) return;
     if (demo(pathname, req, res)) return;
-    if (req.headers.accept?.includes('text/event-stream')) {
+    if (isEventStream(req)) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));
     }
@@ -148,7 +166,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       jsonSocket.close();
       domain.typing.close();
       await domain.streams.flush();
-      await Promise.allSettled([bus.close(), limits.close()]);
+      domain.connections.close();
+      await Promise.allSettled([bus.close(), limits.close(), store.close()]);
       await db.close();
     },
   };

@@ -15,15 +15,30 @@ const url = (protocols: string[]) =>
       }
     }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+// A secret an attacker could guess: whitespace (a pasted line break, padding) or few distinct characters
+// ("aaaa…", "abababab…") however long.
+const MIN_DISTINCT_SECRET_CHARS = 8;
+const secret = z
+  .string()
+  .min(32, 'must be at least 32 characters')
+  .refine((value) => !/\s/.test(value), 'must not contain whitespace')
+  .refine((value) => new Set(value).size >= MIN_DISTINCT_SECRET_CHARS, `must contain at least ${MIN_DISTINCT_SECRET_CHARS} distinct characters`);
+
 const EnvSchema = z.object({
-  NODE_ENV: z.string().default('development'),
+  NODE_ENV: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['development', 'test', 'production'], 'must be development, test or production'))
+    .default('development'),
   HOST: z.string().default('0.0.0.0'),
-  TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  TRUST_PROXY: flag.default(false),
   PORT: int(4000).pipe(z.number().max(65535)),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: url(['postgresql:', 'postgres:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_SECRET: secret.optional(),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
   TOKEN_TTL_SECONDS: int(7 * 24 * 3600, 1),
@@ -37,6 +52,16 @@ const EnvSchema = z.object({
   RATE_LIMIT_TYPING_PER_MIN: int(10, 1),
   RATE_LIMIT_AUTH_PER_MIN: int(300),
   RATE_LIMIT_CONNECTIONS_PER_MIN: int(120),
+  RATE_LIMIT_GRAPHQL_PER_MIN: int(600),
+  GRAPHQL_INTROSPECTION: flag.optional(),
+  GRAPHIQL: flag.optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RATE_LIMIT_WINDOW_MS: int(60_000, 1),
+  LOGIN_FAILURES_PER_ACCOUNT: int(10),
+  LOGIN_FAILURE_WINDOW_MS: int(15 * 60_000, 1),
+  MAX_SOCKETS_PER_USER: int(20),
+  MAX_SUBSCRIPTIONS_PER_SOCKET: int(100, 1),
+  REDIS_COMMAND_TIMEOUT_MS: int(500, 1),
   MESSAGE_MAX_LENGTH: int(5000, 1),
   EVENT_RETENTION_DAYS: int(30, 1),
   STREAM_REPAIR_INTERVAL_MS: int(10_000, 100),
@@ -55,6 +80,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** A Redis command that has not answered within this fails, and the instance goes on without Redis. */
+  redisCommandTimeoutMs: number;
   /** Unset outside production: the app generates one and keeps it in dataDir. */
   jwtSecret?: string;
   jwtIssuer?: string;
@@ -65,11 +92,32 @@ export interface Config {
     pongTimeoutMs: number;
     idleTimeoutMs: number;
     maxBufferedBytes: number;
-    /** Browser origins allowed to open sockets; undefined = any. */
+    /** Browser origins allowed to open sockets and to call /graphql (CORS); undefined = any (production: none for CORS). */
     allowedOrigins?: string[];
   };
   typingTimeoutMs: number;
-  rateLimits: { messagesPerMin: number; typingPerMin: number; authPerMin: number; connectionsPerMin: number };
+  rateLimits: {
+    messagesPerMin: number;
+    typingPerMin: number;
+    authPerMin: number;
+    connectionsPerMin: number;
+    graphqlPerMin: number;
+    /** The sliding window of the per-minute limits: one minute, shorter only in tests. */
+    windowMs: number;
+    loginFailuresPerAccount: number;
+    loginFailureWindowMs: number;
+  };
+  /** Open sockets and event streams per user, across instances; 0 = no cap. */
+  maxSocketsPerUser: number;
+  maxSubscriptionsPerSocket: number;
+  graphql: {
+    /** Schema introspection (__schema, __type); off in production unless enabled. */
+    introspection: boolean;
+    /** The GraphiQL page on GET /graphql; off in production unless enabled. */
+    graphiql: boolean;
+  };
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`; unset in production, /metrics is off. */
+  metricsToken?: string;
   messageMaxLength: number;
   /** How long stream events are kept for resumption. */
   eventRetentionDays: number;
@@ -101,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     jwtSecret: e.JWT_SECRET,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
@@ -118,7 +167,18 @@ export function loadConfig(env: Env = process.env): Config {
       typingPerMin: e.RATE_LIMIT_TYPING_PER_MIN,
       authPerMin: e.RATE_LIMIT_AUTH_PER_MIN,
       connectionsPerMin: e.RATE_LIMIT_CONNECTIONS_PER_MIN,
+      graphqlPerMin: e.RATE_LIMIT_GRAPHQL_PER_MIN,
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      loginFailuresPerAccount: e.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     },
+    graphql: {
+      introspection: e.GRAPHQL_INTROSPECTION ?? !production,
+      graphiql: e.GRAPHIQL ?? !production,
+    },
+    metricsToken: e.METRICS_TOKEN,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
     messageMaxLength: e.MESSAGE_MAX_LENGTH,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     streamRepairIntervalMs: e.STREAM_REPAIR_INTERVAL_MS,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
 import { OwnRedis } from './support/redis-server.ts';
+import { eventually } from './support/eventually.ts';
 import { ScratchDatabase } from './support/scratch-database.ts';
 import WebSocket from 'ws';
 import { connectGraphQLWs, gql, gqlOk, registerUser, withTimeout, type GraphQLSocket } from './support/graphql.ts';
@@ -14,16 +15,6 @@ if (!DATABASE_URL) announceSkip('fault suites (Redis loss, database loss)', 'DAT
 async function readiness(server: TestServer) {
   const res = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(5000) });
   return { status: res.status, body: (await res.json()) as { database: boolean; redis: boolean } };
-}
-
-/** Polls a condition that has no event to await (a reconnect happens on its own schedule), bounded in time. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
 
 describe.runIf(DATABASE_URL)('Redis lost at runtime', () => {

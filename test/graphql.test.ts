@@ -216,6 +216,9 @@ describe.each(backends)('GraphQL on %s', (backend) => {
       expect((await bobTyping.next()).typing).toEqual({ userId: alice.id, conversationWith: bob.id, isTyping: true });
       expect((await bobTyping.next(3000)).typing).toEqual({ userId: alice.id, conversationWith: bob.id, isTyping: false });
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      // A stop ends an active start at once (one without a start is not relayed: test/security-limits.test.ts).
+      await gqlOk(url, op.SET_TYPING, { w: alice.id, t: true }, bob.token);
+      expect((await aliceTyping.next()).typing).toEqual({ userId: bob.id, conversationWith: alice.id, isTyping: true });
       await gqlOk(url, op.SET_TYPING, { w: alice.id, t: false }, bob.token);
       expect((await aliceTyping.next()).typing).toEqual({ userId: bob.id, conversationWith: alice.id, isTyping: false });
       expect(aliceTyping.pending).toHaveLength(0);

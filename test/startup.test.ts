@@ -39,6 +39,15 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ NODE_ENV: 'prod' }, 'NODE_ENV'],
+    [{ JWT_SECRET: 'a'.repeat(64) }, 'JWT_SECRET'],
+    [{ JWT_SECRET: 'abcdefg'.repeat(8) }, 'JWT_SECRET'],
+    [{ JWT_SECRET: 'correct horse battery staple, and then some' }, 'JWT_SECRET'],
+    [{ JWT_SECRET: `${'x1y2z3w4'.repeat(4)}\n` }, 'JWT_SECRET'],
+    [{ RATE_LIMIT_GRAPHQL_PER_MIN: '-1' }, 'RATE_LIMIT_GRAPHQL_PER_MIN'],
+    [{ GRAPHIQL: 'yes' }, 'GRAPHIQL'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
   ])('refuses %o naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid ${name}: `));
@@ -57,6 +66,14 @@ describe('configuration', () => {
       messageMaxLength: 5000,
       logLevel: 'info',
     });
+  });
+
+  it('reads NODE_ENV case-insensitively; production turns introspection and GraphiQL off unless enabled', () => {
+    const secret = 'test-secret-test-secret-test-secret-0123456789';
+    expect(loadConfig({ NODE_ENV: 'PRODUCTION', JWT_SECRET: secret })).toMatchObject({ production: true, graphql: { introspection: false, graphiql: false } });
+    expect(loadConfig({ NODE_ENV: 'Production', JWT_SECRET: secret, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: '1' })).toMatchObject({ graphql: { introspection: true, graphiql: true } });
+    expect(loadConfig({ NODE_ENV: 'Test' })).toMatchObject({ production: false, graphql: { introspection: true, graphiql: true } });
+    expect(loadConfig({}).rateLimits.graphqlPerMin).toBe(600);
   });
 
   it('stops the process with one line naming the variable', async () => {

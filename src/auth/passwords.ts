@@ -23,3 +23,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(N), r: Number(r), p: Number(p) });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
+
+let nobody: Promise<string> | undefined;
+
+/**
+ * Verifies against the hash of a password nobody has, and fails: a login for a user that does not exist (or has no
+ * password) then takes as long as one with a wrong password, and tells no one which names exist.
+ */
+export async function verifyNobody(password: string): Promise<false> {
+  await verifyPassword(password, await (nobody ??= hashPassword(randomBytes(16).toString('base64'))));
+  return false;
+}

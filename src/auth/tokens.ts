@@ -77,3 +77,17 @@ export function bearerToken(header: string | null | undefined): string | undefin
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
 }
+
+// setTimeout fires at once for delays beyond 2^31-1 ms (~24.8 days); tokens may well live longer.
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/** Calls `expire` once `expSeconds` (a token's `exp`, seconds since the epoch) has passed; returns the cancel. */
+export function atExpiry(expSeconds: number, expire: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const left = expSeconds * 1000 - Date.now();
+    timer = setTimeout(left > MAX_DELAY_MS ? arm : expire, Math.max(0, Math.min(left, MAX_DELAY_MS)));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}

@@ -1,13 +1,14 @@
 // Users and credentials: register, login, and turning a verified token into a known user.
 import type { Prisma } from '../db/database.ts';
 import { Prisma as P } from '../generated/prisma/client.ts';
-import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { hashPassword, verifyNobody, verifyPassword } from '../auth/passwords.ts';
 import { TokenError, type TokenClaims, type TokenService } from '../auth/tokens.ts';
 import type { UserView } from '../events/user-event.ts';
 import { AppError, invalid } from './errors.ts';
 import { cleanUrl } from './content.ts';
 import { userView } from './views.ts';
 import type { RateLimits } from './rate-limits.ts';
+import type { Connections } from './connections.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 export const USERNAME = /^[A-Za-z0-9_.]{3,30}$/;
@@ -28,8 +29,10 @@ export interface Session {
 
 export type Accounts = ReturnType<typeof createAccounts>;
 
-export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; limits: RateLimits; metrics: Metrics }) {
-  const { prisma, tokens, limits, metrics } = deps;
+export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; limits: RateLimits; connections: Connections; metrics: Metrics }) {
+  const { prisma, tokens, limits, connections, metrics } = deps;
+  // Hashes the stand-in password now, so that the first login of an unknown name does not take twice as long.
+  void verifyNobody('');
   // Users are never deleted, so a user seen once stays known: saves a query per authenticated request.
   const known = new Set<number>();
   const remember = (id: number) => {
@@ -88,12 +91,19 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
 
     async login(input: { username: string; password: string }, clientIp: string): Promise<AuthPayload> {
       await limits.consume('auth', clientIp);
-      const user = await prisma.user.findUnique({ where: { usernameKey: input.username.toLowerCase() } });
-      const ok = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : false;
+      // A name that cannot be registered has no account to guess the password of: no lookup, and no count.
+      const account = USERNAME.test(input.username) ? input.username.toLowerCase() : undefined;
+      // Per account, from any number of addresses: every attempt counts until it turns out right, so parallel
+      // guesses cannot slip past the limit.
+      const refund = account ? await limits.consume('login', account) : undefined;
+      const user = account ? await prisma.user.findUnique({ where: { usernameKey: account } }) : null;
+      // Unknown users and users without a password cost a verification too: the answer's timing reveals nothing.
+      const ok = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : await verifyNobody(input.password);
       if (!user || !ok) {
         metrics.authFailures.inc({ reason: 'password' });
         throw new AppError('UNAUTHORIZED', 'Wrong username or password');
       }
+      await refund?.();
       remember(user.id);
       return issue(userView(user));
     },
@@ -117,11 +127,14 @@ export function createAccounts(deps: { prisma: Prisma; tokens: TokenService; lim
       }
     },
 
-    /** authenticate() for a new socket, which also counts toward the user's connection-attempt limit. */
-    async authenticateSocket(token: string | undefined | null): Promise<Session> {
+    /**
+     * authenticate() for a new socket or event stream, which counts toward the user's connection-attempt limit and
+     * takes one of the user's open-connection slots: `release` gives it back once the connection closed.
+     */
+    async authenticateSocket(token: string | undefined | null): Promise<Session & { release(): void }> {
       const session = await this.authenticate(token);
       await limits.consume('connection', `user:${session.userId}`);
-      return session;
+      return { ...session, release: await connections.admit(session.userId) };
     },
 
     async user(id: number): Promise<UserView> {

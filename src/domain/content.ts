@@ -37,12 +37,38 @@ export function cleanText(input: unknown, field: string, maxLength: number): str
 
 export const TITLE_MAX_LENGTH = 200;
 
-/** URLs (avatars, thumbnails) are stored as given, relative ones included; only their size is bounded. */
+// Characters that end or break out of an HTML attribute or a CSS url(), and whitespace and controls, which
+// parsers drop or read differently: refused before parsing, since the parser would quietly encode or drop them.
+const UNSAFE_IN_URL = /["'`<>\\\s\u0000-\u001F\u007F-\u009F]/u;
+const PATH_BASE = 'http://path.invalid';
+
+/**
+ * URLs that other users' apps display (avatars, thumbnails): an absolute http(s) URL without credentials, or a
+ * root-relative path such as `/avatars/999.jpg`, stored in WHATWG serialisation. Anything else (javascript:, data:,
+ * `//host`, relative paths, quotes) is refused with INVALID_MESSAGE naming the field.
+ */
 export function cleanUrl(input: string | null | undefined, field: string): string | null {
   if (input == null || input.trim() === '') return null;
   if (input.length > 2048) throw invalid(`${field} is longer than 2048 characters`);
-  if (/[\u0000-\u001F\u007F]/.test(input)) throw invalid(`${field} contains control characters`);
-  return input;
+  const refused = invalid(`${field} must be an http(s) URL or a path starting with a single /`);
+  if (UNSAFE_IN_URL.test(input)) throw refused;
+  if (input.startsWith('/')) {
+    // `//host` would be another host (protocol-relative): a path stays one only if it resolves on the same origin.
+    const url = parseUrl(input, PATH_BASE);
+    if (input.startsWith('//') || url?.origin !== PATH_BASE) throw refused;
+    return url.pathname + url.search + url.hash;
+  }
+  const url = parseUrl(input);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) throw refused;
+  return url.href;
+}
+
+function parseUrl(input: string, base?: string): URL | undefined {
+  try {
+    return new URL(input, base);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `@username` mentions, case-insensitive; a trailing `.` ends the sentence, not the name. */

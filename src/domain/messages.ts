@@ -51,7 +51,8 @@ export function createMessages(deps: {
       if (clientMessageId != null && (clientMessageId.length < 1 || clientMessageId.length > CLIENT_MESSAGE_ID_MAX)) {
         throw invalid(`clientMessageId must be 1-${CLIENT_MESSAGE_ID_MAX} characters`);
       }
-      await limits.consume('message', senderId);
+      // Only valid sends count (docs/decisions.md): a send to no one gives its point back.
+      const refund = await limits.consume('message', senderId);
       // The hottest statement, one round trip: the message, the receiver's next stream position with the unread count
       // (the row lock orders concurrent changes to that stream), and the stream event. The receiver's existence comes
       // from the foreign key; a known clientMessageId inserts nothing at all.
@@ -77,7 +78,10 @@ export function createMessages(deps: {
           )
           SELECT m.*, s."position", e."events" FROM m, s, e`;
       } catch (err) {
-        if (isForeignKeyViolation(err)) throw new AppError('NOT_FOUND', 'User not found');
+        if (isForeignKeyViolation(err)) {
+          await refund();
+          throw new AppError('NOT_FOUND', 'User not found');
+        }
         throw err;
       }
       const [row] = rows;

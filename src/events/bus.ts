@@ -34,7 +34,7 @@ interface Relayed {
 
 const channel = (userId: number) => `user:${userId}`;
 
-export function createBus(options: { redisUrl?: string; logger: Logger; metrics: Metrics }): Bus {
+export function createBus(options: { redisUrl?: string; commandTimeoutMs?: number; logger: Logger; metrics: Metrics }): Bus {
   const { logger, metrics } = options;
   const local = new EventEmitter();
   local.setMaxListeners(0);
@@ -64,8 +64,10 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
   let closed = false;
   // Publishing fails fast while Redis is away instead of queueing without bound; the subscriber connection
   // reconnects and re-subscribes on its own (ioredis autoResubscribe).
-  const publishClient = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  const subscribeClient = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  // A Redis that hangs (stopped, not gone) must not hold up the sockets subscribing: every command has a timeout.
+  const commandTimeout = options.commandTimeoutMs;
+  const publishClient = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout });
+  const subscribeClient = new Redis(options.redisUrl, { maxRetriesPerRequest: null, commandTimeout });
   for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis connection error'));
   }
@@ -128,7 +130,9 @@ export function createBus(options: { redisUrl?: string; logger: Logger; metrics:
       reconnectListeners.push(listener);
     },
     async healthy() {
-      return publishClient.status === 'ready' && subscribeClient.status === 'ready';
+      if (publishClient.status !== 'ready' || subscribeClient.status !== 'ready') return false;
+      // Connected is not enough: a Redis that hangs keeps its connections. It must answer within the timeout.
+      return publishClient.ping().then(() => true, () => false);
     },
     async close() {
       local.removeAllListeners();

@@ -14,6 +14,12 @@ export interface GraphQLContext {
   slowConsumer?(): void;
   /** On a socket: a stream position was handed to the socket (the transport acknowledges it once read). */
   streamWritten?(position: number): void;
+  /** `load` run once per operation and key: repeats of a field under aliases read the database once. */
+  once<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /** On a graphql-ws socket: checks a newer token of the same user and moves the socket's expiry to it. */
+  renewSession?(token: string): Promise<Session>;
+  /** Over HTTP (SSE) subscriptions end at the token's expiry; a graphql-ws socket is closed then instead. */
+  streamsEndAtExpiry: boolean;
 }
 
 export const builder = new SchemaBuilder<{

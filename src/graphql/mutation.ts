@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import { invalid } from '../domain/errors.ts';
 import { AuthPayloadType, Comment, Message, MessagesSeen, NotificationsSeen, User, Video } from './types.ts';
 
 builder.mutationType({
@@ -12,6 +13,16 @@ builder.mutationType({
       type: AuthPayloadType,
       args: { username: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
       resolve: (_, args, ctx) => ctx.domain.accounts.login(args, ctx.clientIp),
+    }),
+    refreshToken: t.field({
+      type: 'DateTime',
+      description:
+        'On a graphql-ws socket: hands it a newer token of the same user before its current one expires, and answers the new expiry. A socket not refreshed is closed with 4401 at its token\'s expiry. Over HTTP every request carries its own token, so this is refused there.',
+      args: { token: t.arg.string({ required: true }) },
+      resolve: async (_, args, ctx) => {
+        if (!ctx.renewSession) throw invalid('refreshToken works on a graphql-ws socket; over HTTP send the new token with the next request');
+        return new Date((await ctx.renewSession(args.token)).exp * 1000);
+      },
     }),
     sendMessage: t.field({
       type: Message,

@@ -15,8 +15,10 @@ export function pageRequest(args: ConnectionArgs): PageRequest {
   const limit = args.first ?? DEFAULT_PAGE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid(`first must be between 1 and ${MAX_PAGE}`);
   if (args.after == null) return { limit };
-  if (!/^[1-9][0-9]{0,9}$/.test(args.after)) throw invalid('after is not a valid cursor');
-  return { limit, before: Number(args.after) };
+  // Ids are PostgreSQL ints: a larger cursor would fail in the database rather than here.
+  const before = /^[1-9][0-9]{0,9}$/.test(args.after) ? Number(args.after) : NaN;
+  if (!(before <= 2 ** 31 - 1)) throw invalid('after is not a valid cursor');
+  return { limit, before };
 }
 
 export function toConnection<T>(page: Page<T>, cursorOf: (item: T) => number, args: ConnectionArgs) {

@@ -1,6 +1,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { GraphQLContext } from './builder.ts';
 import type { StreamItem } from '../domain/streams.ts';
+import { atExpiry } from '../auth/tokens.ts';
 
 /** Items a subscriber may leave unread before its stream gives up on it (a client that stopped reading). */
 export const MAX_UNREAD_ITEMS = 256;
@@ -11,7 +12,8 @@ export type SubscriptionItem = StreamItem | { cursor: string; event: { kind: 're
 /**
  * The caller's stream as an async iterator of the items `keep` selects: a Repeater, so return() ends it at once
  * even while it waits. With `after` it resumes from that cursor (or starts with a resync item); the backlog is paced
- * by the reader. A reader that falls MAX_UNREAD_ITEMS behind gets ctx.slowConsumer and the stream ends.
+ * by the reader. A reader that falls MAX_UNREAD_ITEMS behind gets ctx.slowConsumer and the stream ends; over HTTP
+ * (SSE) the stream ends at the token's expiry.
  */
 export async function subscribeToStream(
   ctx: GraphQLContext,
@@ -19,8 +21,10 @@ export async function subscribeToStream(
   after?: string | null,
 ): Promise<AsyncIterableIterator<SubscriptionItem>> {
   // Authenticates when the subscription starts, so a bad session fails the subscribe rather than the stream.
-  const { userId } = await ctx.session();
+  const { userId, exp } = await ctx.session();
   return new Repeater<SubscriptionItem>(async (push, stop) => {
+    // Nothing reaches a client past its token's `exp` (a graphql-ws socket is closed then instead).
+    const cancelExpiry = ctx.streamsEndAtExpiry ? atExpiry(exp, () => stop()) : undefined;
     let unread = 0;
     const deliver = (item: SubscriptionItem): Promise<void> | undefined => {
       if ('position' in item && item.position) ctx.streamWritten?.(item.position);
@@ -37,6 +41,7 @@ export async function subscribeToStream(
       await stream.start();
       await stop;
     } finally {
+      cancelExpiry?.();
       stream.close();
     }
   });

@@ -1,7 +1,7 @@
 // Prometheus metrics. One registry per app value, so several apps in one process (tests) do not collide.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type Transport = 'graphql-ws' | 'json-ws' | 'rest' | 'graphql';
+export type Transport = 'graphql-ws' | 'json-ws' | 'sse' | 'rest' | 'graphql';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -22,6 +22,7 @@ export function createMetrics() {
     connectionErrors: new Counter({ name: 'rt_connection_errors_total', help: 'Sockets closed by errors, limits or heartbeats', labelNames: ['transport', 'reason'] as const, registers }),
     authFailures: new Counter({ name: 'rt_auth_failures_total', help: 'Rejected credentials', labelNames: ['reason'] as const, registers }),
     rateLimited: new Counter({ name: 'rt_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['kind'] as const, registers }),
+    typingStopsDropped: new Counter({ name: 'rt_typing_stops_dropped_total', help: 'isTyping:false frames dropped: no start was active for the pair', registers }),
     busPublished: new Counter({ name: 'rt_bus_published_total', help: 'Events relayed to Redis', registers }),
     busReceived: new Counter({ name: 'rt_bus_received_total', help: 'Events received from other instances', registers }),
     busErrors: new Counter({ name: 'rt_bus_errors_total', help: 'Events not relayed because Redis was unavailable', registers }),

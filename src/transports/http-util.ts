@@ -20,3 +20,22 @@ export const clientIp = (req: IncomingMessage | undefined): string =>
 export function pathnameOf(req: IncomingMessage): string {
   return new URL(req.url ?? '/', 'http://localhost').pathname;
 }
+
+export interface OriginPolicy {
+  /** Browser origins allowed to call cross-origin; undefined = any outside production, none in it. */
+  allowedOrigins?: string[];
+  production: boolean;
+}
+
+/**
+ * The Access-Control-Allow-Origin for a request's Origin, or undefined for none. Never paired with credentials:
+ * tokens travel in the Authorization header, never in cookies.
+ */
+export function allowedOrigin(policy: OriginPolicy, origin: string | null | undefined): string | undefined {
+  if (!origin) return undefined;
+  if (policy.allowedOrigins?.length) return policy.allowedOrigins.includes(origin) ? origin : undefined;
+  return policy.production ? undefined : '*';
+}
+
+/** A request for server-sent events: a GraphQL subscription (GraphiQL's) that stays open like a socket. */
+export const isEventStream = (req: IncomingMessage): boolean => req.headers.accept?.includes('text/event-stream') ?? false;

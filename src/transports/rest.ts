@@ -9,6 +9,7 @@ import type { Page } from '../domain/views.ts';
 import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../observability/logger.ts';
 import { HttpError, readJson, sendError, sendJson } from './rest/http.ts';
+import { allowedOrigin, type OriginPolicy } from './http-util.ts';
 import * as schemas from './rest/schemas.ts';
 import { toFrame } from './json-socket/frames.ts';
 
@@ -28,7 +29,7 @@ const post = <S extends z.ZodType>(schema: S, run: Run<S>, status?: number) => c
 /** The id to pass back as `before` for the next page; null on the last one. */
 const nextCursor = <T>(page: Page<T>, cursorOf: (item: T) => number) => (page.hasMore ? cursorOf(page.items.at(-1)!) : null);
 
-export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBodyBytes: number }) {
+export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBodyBytes: number; origins: OriginPolicy }) {
   const { messages, notifications, accounts, streams } = deps.domain;
 
   // Paths without the prefix and without a trailing slash.
@@ -73,8 +74,10 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
   };
 
   async function serve(pathname: string, req: IncomingMessage, res: ServerResponse) {
-    // Browser apps on another origin may call with their Bearer token; no cookies are involved, so any origin may.
-    res.setHeader('access-control-allow-origin', '*');
+    // Browser apps on another origin may call with their Bearer token: the configured origins, or any outside production.
+    const origin = allowedOrigin(deps.origins, req.headers.origin);
+    if (origin) res.setHeader('access-control-allow-origin', origin);
+    if (origin && origin !== '*') res.setHeader('vary', 'Origin');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, HEAD, POST',

@@ -42,6 +42,16 @@ export class OwnRedis {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open and commands are accepted, but nothing answers. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server go on (SIGCONT); it then answers everything it was sent meanwhile. */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Kills the server at once (no clean shutdown), as a crash or a network cut would. */
   async stop(): Promise<void> {
     const child = this.process;

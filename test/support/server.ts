@@ -3,7 +3,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.ts';
+import type { Logger } from '../../src/observability/logger.ts';
 import { loadConfig, type Config, type Env } from '../../src/config.ts';
 import { DATABASE_URL } from './env.ts';
 
@@ -26,7 +28,17 @@ export async function tempDir(prefix = 'rt-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }
 
-export async function startServer(options: { backend?: Backend; dataDir?: string; env?: Env; port?: number } = {}): Promise<TestServer> {
+/** A logger whose records (warn and above) a test can read, e.g. to assert that nothing was logged as an error. */
+export function captureLogs(): { logger: Logger; records: { level: number; msg: string }[] } {
+  const records: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void records.push(JSON.parse(line)) });
+  return { logger, records };
+}
+
+/** pino's number for the error level: records at or above it are errors. */
+export const ERROR_LEVEL = 50;
+
+export async function startServer(options: { backend?: Backend; dataDir?: string; env?: Env; logger?: Logger; port?: number } = {}): Promise<TestServer> {
   const backend = options.backend ?? defaultBackend;
   const ownDir = options.dataDir ? undefined : await tempDir();
   const config = loadConfig({
@@ -39,9 +51,10 @@ export async function startServer(options: { backend?: Backend; dataDir?: string
     RATE_LIMIT_TYPING_PER_MIN: '100000',
     RATE_LIMIT_AUTH_PER_MIN: '0',
     RATE_LIMIT_CONNECTIONS_PER_MIN: '0',
+    RATE_LIMIT_GRAPHQL_PER_MIN: '0',
     ...options.env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, { logger: options.logger });
   const url = await app.listen(options.port ?? 0, '127.0.0.1');
   return {
     app,

@@ -24,7 +24,7 @@ export const CloseCode = {
   restart: 1012,
   /** The client stopped reading and its unsent data passed WS_MAX_BUFFERED_BYTES: try again later. */
   slowConsumer: 1013,
-  /** Over RATE_LIMIT_CONNECTIONS_PER_MIN for this user: retry after the error's retryAfterMs. */
+  /** Over RATE_LIMIT_CONNECTIONS_PER_MIN or MAX_SOCKETS_PER_USER for this user: retry after the error's retryAfterMs. */
   tooManyConnections: 4429,
 } as const;
 
@@ -63,6 +63,8 @@ export class Connection {
   private work: Promise<void>;
   private pending = 0;
   private closedBy?: string;
+  /** Gives back the user's open-connection slot; set once authenticated. */
+  private release?: () => void;
 
   constructor(
     private readonly ws: WebSocket,
@@ -89,10 +91,11 @@ export class Connection {
     this.heartbeat.stop();
     this.stream?.close();
     this.deps.connections.delete(this);
+    this.release?.();
   }
 
   private async open(token: string | undefined, cursor: string | null, ip: string): Promise<void> {
-    let session: Session;
+    let session: Session & { release(): void };
     try {
       session = await this.deps.domain.accounts.authenticateSocket(token);
     } catch (err) {
@@ -105,7 +108,9 @@ export class Connection {
       // Whatever is wrong with a token (bad signature, unknown user, a bad claim) is UNAUTHORIZED to the client.
       return this.reject(error.message);
     }
-    if (!this.isOpen) return;
+    this.release = session.release;
+    // Closed while authenticating: dispose() ran before there was a slot to give back.
+    if (!this.isOpen) return this.dispose();
     this.userId = session.userId;
     try {
       // Live from here on: what is published while the backlog is read follows it, nothing twice.

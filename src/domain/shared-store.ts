@@ -1,0 +1,61 @@
+// State the instances share through Redis (rate-limit logs, active typing starts, open connections), with a local
+// answer whenever Redis gives none in time. A Redis that hangs costs a request at most one command timeout; after a
+// failure the instance keeps to its own state for a moment instead of waiting on every call.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.ts';
+
+/** How long an instance keeps to its own state after Redis failed to answer. */
+const SUSPEND_MS = 1000;
+
+/** A Lua script, run atomically by Redis; its clock (TIME) is the one every instance agrees on. */
+export interface Script {
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+export interface SharedStore {
+  /**
+   * `remote` when Redis answers, else `local`: Redis is not configured (the instance runs alone), did not answer
+   * within the command timeout, refused, or failed moments ago.
+   */
+  attempt<T>(remote: (run: RunScript) => Promise<T>, local: () => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type RunScript = (script: Script, keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+export function createSharedStore(options: { redisUrl?: string; commandTimeoutMs: number; logger: Logger }): SharedStore {
+  const { redisUrl, logger } = options;
+  if (!redisUrl) return { attempt: async (_remote, local) => local(), close: async () => undefined };
+
+  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs });
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'shared store redis error'));
+  const defined = new Map<Script, string>();
+  const run: RunScript = (script, keys, args) => {
+    let name = defined.get(script);
+    if (!name) {
+      name = `rt_${createHash('sha1').update(script.lua).digest('hex').slice(0, 12)}`;
+      redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+      defined.set(script, name);
+    }
+    return (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...keys, ...args);
+  };
+  let suspendedUntil = 0;
+
+  return {
+    async attempt(remote, local) {
+      if (Date.now() < suspendedUntil) return local();
+      try {
+        return await remote(run);
+      } catch (err) {
+        suspendedUntil = Date.now() + SUSPEND_MS;
+        logger.warn({ err: (err as Error).message }, 'redis did not answer: keeping to this instance for a moment');
+        return local();
+      }
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
