@@ -9,6 +9,9 @@ import { startProxy, type TestProxy } from './support/proxy.ts';
 import { startServer, tempDir, type TestServer } from './support/server.ts';
 import { rm } from 'node:fs/promises';
 
+/** Tests that start two PGlite services (a few seconds each, more on a busy machine). */
+const TWO_SERVICES = 90_000;
+
 const FAST = { backoff: { baseMs: 50, maxMs: 400 }, inboxPollMs: 200, notificationsPollMs: 300, longPollSeconds: 2 } satisfies Partial<ConnectOptions>;
 
 interface Recorded {
@@ -277,7 +280,7 @@ describe('client against a real server', () => {
     await first.close();
     expect(await states.next(3000)).toBe('connecting');
     expect(await states.next(3000)).toBe('open');
-  });
+  }, TWO_SERVICES);
 
   it('emits resync when the server cannot resume its cursor, and follows the new stream from there', async () => {
     // Two services with databases of their own: the cursor from the first means nothing to the second.
@@ -300,7 +303,7 @@ describe('client against a real server', () => {
     expect(await a.events('resync').next(10_000)).toEqual({ reason: 'not-resumed' });
     const there = await send(other.url, bobThere, aliceThere, 'on the other service');
     expect((await untilMessages(a, 4)).at(-1)).toEqual(there.body);
-  });
+  }, TWO_SERVICES);
 
   it('stays closed after an idle close (4000) until the app acts again', async () => {
     const idle = await server({ env: { WS_IDLE_TIMEOUT_MS: '300' } });
