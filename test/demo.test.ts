@@ -177,6 +177,19 @@ describe.skipIf(!available)('demo in a real browser', () => {
     expect(await bob.page.getByTestId('state').textContent()).toBe('polling');
   });
 
+  it('logs out, refuses a wrong password, and logs back in to the same conversations', async () => {
+    const page = alice.page;
+    await page.getByTestId('logout').click();
+    await page.getByTestId('username').fill('alice');
+    await page.getByTestId('password').fill('not the password');
+    await page.getByTestId('login').click();
+    await expect.poll(() => text(page, 'login-error'), WAIT).toMatch(/./);
+    await page.getByTestId('password').fill('correct horse battery');
+    await page.getByTestId('login').click();
+    await page.waitForSelector('[data-testid="state"][data-state="open"]', WAIT);
+    await expect.poll(() => page.locator(`[data-user-id="${bob.id}"]`).textContent(), WAIT).toContain('yes, by polling');
+  });
+
   /** Bob again in a new context whose WebSocket upgrades to /api/v1/ws fail, logged in with the same session. */
   async function reopen(person: Person): Promise<Pick<Person, 'context' | 'page' | 'errors'>> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
