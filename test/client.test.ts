@@ -8,6 +8,7 @@ import { Inbox, mintToken, registerUser, withTimeout, type TestUser } from './su
 import { startProxy, type TestProxy } from './support/proxy.ts';
 import { startServer, tempDir, type TestServer } from './support/server.ts';
 import { rm } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 
 /** Tests that start two PGlite services (a few seconds each, more on a busy machine). */
 const TWO_SERVICES = 90_000;
@@ -265,6 +266,23 @@ describe('client against a real server', () => {
       expect(await untilMessages(a, 4)).toEqual([first.body, second.body, third.body, fourth.body]);
     });
   }
+
+  it('gives up on connection attempts that never complete (a black-holed network) and reports offline', async () => {
+    // Accepts TCP connections and never answers anything on them.
+    const held = new Set<Socket>();
+    const hole = createNetServer((socket) => held.add(socket));
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    });
+    const alice = await registerUser(s.url, 'alice');
+    const url = `http://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+    const a = startClient(url, alice, { deadSocketMs: 300, requestTimeoutMs: 300, pollAfterFailures: 2 });
+    await a.untilState('offline', 5000);
+    expect(held.size).toBeGreaterThanOrEqual(2);
+    expect(a.states).toEqual(['offline']);
+  });
 
   it('reconnects at once after 1012, to the instance the balancer sends it to, however long its backoff', async () => {
     const first = await startServer({ backend: 'pglite' });

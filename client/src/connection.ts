@@ -34,8 +34,9 @@ export class Connection {
   /** Consecutive attempts that did not reach `connected`. */
   private failures = 0;
   private attempt = 0;
-  /** Idle close (4000) or close(): no reconnect until `resume()`. */
+  /** Idle close (4000) or close(): no reconnect until `resume()` (after an idle close only). */
   private paused = false;
+  private closedForGood = false;
 
   constructor(private readonly options: ConnectionOptions) {
     void this.open();
@@ -46,11 +47,13 @@ export class Connection {
     return this.socket?.send(frame) ?? false;
   }
 
-  /** Reconnects now if the connection was left closed (idle timeout) or is waiting out a backoff. */
+  /**
+   * Reconnects after an idle close (4000). A backoff in progress is left alone: user actions during an outage must
+   * not turn into a reconnect storm.
+   */
   resume(): void {
-    if (this.socket || this.opening || this.state === 'open') return;
+    if (!this.paused || this.closedForGood) return;
     this.paused = false;
-    clearTimeout(this.retryTimer);
     void this.open();
   }
 
@@ -70,6 +73,7 @@ export class Connection {
   }
 
   close(): void {
+    this.closedForGood = true;
     this.paused = true;
     clearTimeout(this.retryTimer);
     this.socket?.close();

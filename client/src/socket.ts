@@ -27,7 +27,7 @@ export interface SocketOptions {
   cursor: string | undefined;
   WebSocket: WebSocketConstructor;
   tokens: Tokens;
-  /** Close and reconnect when nothing arrived for this long. */
+  /** Close and reconnect when nothing arrived for this long (connecting included). */
   deadAfterMs: number;
 }
 
@@ -97,6 +97,9 @@ export function openSocket(options: SocketOptions, events: SocketEvents): Socket
     if (!done && Date.now() < expiresAtMs) refreshTimer = setTimeout(refresh, Math.max(1000, (expiresAtMs - Date.now()) / 4));
   }
 
+  // From the start, not from `open`: a connection attempt that never completes (a black-holed network) is given
+  // up on just the same.
+  alive();
   ws.onopen = alive;
   ws.onerror = () => {};
   ws.onclose = (event: { code: number }) => finish(event.code);
