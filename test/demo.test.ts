@@ -174,6 +174,12 @@ describe.skipIf(!available)('demo in a real browser', () => {
     await expect.poll(() => text(alice.page, 'typing'), WAIT).toBe(`${bob.username} is typing…`);
     await send(bob, 'yes, by polling');
     await expect.poll(async () => (await messageTexts(alice.page)).at(-1), WAIT).toBe('yes, by polling');
+    // Notifications come by polling too.
+    const before = await bob.page.getByTestId('notification').count();
+    await alice.page.getByTestId('comment-text').fill('Polling works');
+    await alice.page.getByTestId('comment').click();
+    await expect.poll(() => bob.page.getByTestId('notification').count(), WAIT).toBe(before + 1);
+    expect(await bob.page.locator('[data-testid="notification"]').first().getAttribute('data-type')).toBe('comment');
     expect(await bob.page.getByTestId('state').textContent()).toBe('polling');
   });
 
