@@ -162,12 +162,14 @@ describe.skipIf(!available)('demo in a real browser', () => {
   });
 
   it("with bob's WebSocket blocked, bob's view keeps updating by polling", async () => {
+    const storage = await bob.page.evaluate(() => JSON.stringify(localStorage));
     await bob.context.close();
-    bob = { ...bob, ...(await reopen(bob)) };
+    bob = { ...bob, ...(await reopen(storage)) };
     await expect.poll(() => text(bob.page, 'state'), WAIT).toBe('polling');
     await bob.page.locator(`[data-user-id="${alice.id}"]`).click();
     await send(alice, 'can you hear me?');
     await expect.poll(async () => (await messageTexts(bob.page)).at(-1), WAIT).toBe('can you hear me?');
+    await expect.poll(() => bob.page.locator(`[data-user-id="${alice.id}"]`).textContent(), WAIT).toContain('can you hear me?');
     await bob.page.screenshot({ path: 'docs/demo-polling.png' });
     // Typing has no REST call: while polling the client sends it with the setTyping mutation.
     await bob.page.getByTestId('composer').pressSequentially('yes', { delay: 20 });
@@ -196,14 +198,13 @@ describe.skipIf(!available)('demo in a real browser', () => {
     await expect.poll(() => page.locator(`[data-user-id="${bob.id}"]`).textContent(), WAIT).toContain('yes, by polling');
   });
 
-  /** Bob again in a new context whose WebSocket upgrades to /api/v1/ws fail, logged in with the same session. */
-  async function reopen(person: Person): Promise<Pick<Person, 'context' | 'page' | 'errors'>> {
+  /** Bob again in a new context whose WebSocket upgrades to /api/v1/ws fail, with the same local storage (session). */
+  async function reopen(storage: string): Promise<Pick<Person, 'context' | 'page' | 'errors'>> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
     await context.routeWebSocket(/\/api\/v1\/ws/, (ws) => ws.close({ code: 1011, reason: 'blocked by the test' }));
-    await context.addInitScript(
-      ([session]) => localStorage.setItem('realtime-demo-session', session!),
-      [JSON.stringify({ token: person.token, user: { id: person.id, username: person.username, avatarUrl: null } })],
-    );
+    await context.addInitScript((saved) => {
+      for (const [key, value] of Object.entries(JSON.parse(saved) as Record<string, string>)) localStorage.setItem(key, value);
+    }, storage);
     const page = await context.newPage();
     const errors: Error[] = [];
     page.on('pageerror', (err) => errors.push(err));
