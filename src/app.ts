@@ -101,7 +101,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     const pathname = pathnameOf(req);
     if (ops(pathname, req, res)) return;
     if (rest(pathname, req, res)) return;
-    if (demo(pathname, req, res)) return;
+    if (config.demo && demo(pathname, req, res)) return;
     if (isEventStream(req)) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));

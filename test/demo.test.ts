@@ -241,4 +241,15 @@ describe('demo files', () => {
     expect((await fetch(`${server.url}/demo/secret.ts`)).status).toBe(404);
     expect((await fetch(`${server.url}/demo/../package.json`)).status).not.toBe(200);
   });
+
+  it('is off in production unless DEMO=true', async () => {
+    for (const [env, status] of [[{}, 404], [{ DEMO: 'true' }, 200]] as const) {
+      const production = await startServer({ env: { NODE_ENV: 'production', ...env } });
+      try {
+        expect((await fetch(`${production.url}/demo`)).status).toBe(status);
+      } finally {
+        await production.close();
+      }
+    }
+  });
 });
