@@ -89,8 +89,8 @@ export function createMessages(deps: {
                 select: { id: true },
               });
         receipt.messageIds = rows.map((r) => r.id).sort((x, y) => x - y);
-        const changes: StreamChange[] = [{ userId: readerId, unread: -rows.length, events: ({ unread }) => [{ kind: 'unreadMessageCount', count: unread }] }];
-        if (rows.length) changes.push({ userId: conversationWith, events: () => [{ kind: 'messageSeen', receipt }] });
+        const changes: StreamChange[] = [{ userId: readerId, unread: -rows.length, events: [], countAfter: 'unreadMessageCount' }];
+        if (rows.length) changes.push({ userId: conversationWith, events: [{ kind: 'messageSeen', receipt }] });
         return streams.append(tx, changes);
       });
       streams.publish(entries);
