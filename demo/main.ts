@@ -1,7 +1,7 @@
 // The demo page: everything live comes from the client (socket or polling, the page cannot tell), everything else
 // from REST through the same client. Each region of the page is re-rendered from the state below when it changes.
 import './style.css';
-import { connect, type ConnectionState, type Inbox, type Message, type Notification, type User } from '../client/src/index.ts';
+import { connect, type ConnectionState, type Inbox, type Message, type Notification, type Presence, type User } from '../client/src/index.ts';
 import { expired, loadSession, saveSession, signIn, social, type Session } from './api.ts';
 import { h } from './dom.ts';
 
@@ -87,6 +87,7 @@ function start(session: Session) {
   let typing = false;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let notifications: Notification[] = [];
+  const presence = new Map<number, Presence>();
   let unseen = 0;
 
   const regions = {
@@ -170,9 +171,18 @@ function start(session: Session) {
     regions.conversations.replaceChildren(
       ...conversations.map((c) =>
         h('li', { class: c.user.id === partner?.id ? 'active' : '', 'data-user-id': c.user.id, onclick: () => void openChat(c.user.id) },
-          h('div', {}, h('div', {}, c.user.username), h('div', { class: 'preview' }, c.lastMessage.content)),
+          h('div', {},
+            h('div', {}, presenceDot(c.user.id), c.user.username),
+            h('div', { class: 'preview' }, c.lastMessage.content)),
           h('span', { class: 'badge', 'data-testid': `unread-${c.user.id}`, 'data-count': c.unreadCount }, c.unreadCount || ''))),
     );
+  }
+
+  /** "Active now" as a green dot; otherwise grey, with when they were last active as its title. */
+  function presenceDot(userId: number) {
+    const p = presence.get(userId);
+    const title = p?.online ? 'Active now' : p?.lastActiveAt ? `Active ${new Date(p.lastActiveAt).toLocaleString()}` : '';
+    return h('span', { class: 'presence', 'data-testid': `presence-${userId}`, 'data-online': String(p?.online ?? false), title });
   }
 
   function renderChat() {
@@ -206,6 +216,7 @@ function start(session: Session) {
 
   async function loadInbox() {
     conversations = (await client.inbox()).conversations;
+    client.watchPresence(conversations.map((c) => c.user.id));
     if (partner && partner.username.startsWith('#')) partner = conversations.find((c) => c.user.id === partner!.id)?.user ?? partner;
     renderConversations();
     renderChat();
@@ -281,6 +292,10 @@ function start(session: Session) {
     renderChat();
   });
   client.on('message:unread_count', scheduleInbox);
+  client.on('presence:update', (p) => {
+    presence.set(p.userId, p);
+    renderConversations();
+  });
   client.on('notification:new', (n) => {
     notifications = [n, ...notifications.filter((x) => x.id !== n.id)];
     renderNotifications();

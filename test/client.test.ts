@@ -140,6 +140,20 @@ describe('client against a real server', () => {
     expect(a.states).toEqual(['open']);
   });
 
+  it('watches presence: each user now, then their changes', async () => {
+    const alice = await registerUser(s.url, 'alice');
+    const bob = await registerUser(s.url, 'bob');
+    await follow(s.url, alice, bob);
+    const a = startClient(s.url, alice);
+    const updates = a.events('presence:update');
+    await a.untilState('open');
+    a.client.watchPresence([bob.id]);
+    expect(await updates.next()).toEqual({ userId: bob.id, status: 'offline', online: false, lastActiveAt: null });
+    const b = startClient(s.url, bob);
+    await b.untilState('open');
+    expect(await updates.next()).toEqual({ userId: bob.id, status: 'online', online: true, lastActiveAt: null });
+  });
+
   it('throttles typing, stops it on send, and carries seen marks both ways', async () => {
     const alice = await registerUser(s.url, 'alice');
     const bob = await registerUser(s.url, 'bob');

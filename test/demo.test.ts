@@ -89,6 +89,8 @@ describe.skipIf(!available)('demo in a real browser', () => {
     const entry = bob.page.locator(`[data-user-id="${alice.id}"]`);
     await expect.poll(() => entry.textContent(), WAIT).toContain('Hi bob, seen my video?');
     expect(await text(bob.page, `unread-${alice.id}`)).toBe('1');
+    // Alice's page is open: the online dot beside her name, from the presence API.
+    await expect.poll(() => bob.page.getByTestId(`presence-${alice.id}`).getAttribute('data-online'), WAIT).toBe('true');
     await bob.page.screenshot({ path: 'docs/demo-inbox.png' });
   });
 

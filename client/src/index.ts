@@ -6,7 +6,7 @@ import { Emitter } from './emitter.ts';
 import { Http, type Fetch } from './http.ts';
 import { Outbox } from './outbox.ts';
 import { Poller } from './poller.ts';
-import type { Inbox, Message, MessagePage, MessagesSeen, NotificationPage, NotificationsSeen, StreamEvents } from './protocol.ts';
+import type { Inbox, Message, MessagePage, MessagesSeen, NotificationPage, NotificationsSeen, Presence, StreamEvents } from './protocol.ts';
 import type { WebSocketConstructor } from './socket.ts';
 import { Stream, type ResyncEvent } from './stream.ts';
 import { claimsOf, Tokens, type GetToken } from './token.ts';
@@ -61,6 +61,11 @@ export interface Client {
   inbox(): Promise<Inbox>;
   conversation(withUserId: number, before?: number): Promise<MessagePage>;
   notifications(before?: number): Promise<NotificationPage>;
+  /**
+   * Watch the presence of these users (at most 200; replaces the previous list): `presence:update` for each now and
+   * on every change, kept up across reconnects; while polling, read once when polling starts and on each call.
+   */
+  watchPresence(userIds: number[]): void;
   /** Sends waiting in the outbox. */
   readonly pendingSends: number;
   close(): void;
@@ -99,8 +104,18 @@ export function connect(options: ConnectOptions): Client {
         health: (ok) => connection.pollHealth(ok),
       }),
   });
+  let watched: number[] = [];
+  function subscribePresence(userIds: number[]) {
+    if (!userIds.length || connection.send({ type: 'presence:subscribe', data: { userIds } })) return;
+    void http
+      .request<{ presence: Presence[] }>('GET', `/api/v1/presence?ids=${userIds.join(',')}`)
+      .then(({ presence }) => presence.forEach((p) => emitter.emit('presence:update', p)), () => undefined);
+  }
+
   emitter.on('state', (state) => {
     if (state === 'open' || state === 'polling') outbox.retryNow();
+    // A new socket watches nothing yet; polling has no pushes: read the state once.
+    if (state === 'open' || state === 'polling') subscribePresence(watched);
   });
 
   // Typing goes over the socket; while polling, the same GraphQL mutation every transport shares carries it.
@@ -148,6 +163,13 @@ export function connect(options: ConnectOptions): Client {
       typing.start(conversationWith);
     },
     stopTyping: (conversationWith) => typing.stop(conversationWith),
+    watchPresence(userIds) {
+      const next = [...new Set(userIds)];
+      const dropped = watched.filter((id) => !next.includes(id));
+      if (dropped.length) connection.send({ type: 'presence:unsubscribe', data: { userIds: dropped } });
+      watched = next;
+      subscribePresence(next.filter((id) => !dropped.includes(id)));
+    },
     inbox: () => http.request('GET', '/api/v1/messages/inbox?limit=100'),
     conversation: (withUserId, before) => http.request('GET', `/api/v1/messages/?with=${withUserId}&limit=100${before ? `&before=${before}` : ''}`),
     notifications: (before) => http.request('GET', `/api/v1/notifications/?limit=100${before ? `&before=${before}` : ''}`),

@@ -47,6 +47,14 @@ export interface Typing {
   isTyping: boolean;
 }
 
+/** A watched user's presence (docs/protocol.md#presence): `unknown` for users you may not see. */
+export interface Presence {
+  userId: number;
+  status: 'online' | 'offline' | 'unknown';
+  online: boolean;
+  lastActiveAt: string | null;
+}
+
 /** What the app can subscribe to with `client.on(type, …)`: the server's event frames, by their `type`. */
 export interface StreamEvents {
   'message:new': Message;
@@ -56,6 +64,7 @@ export interface StreamEvents {
   'notification:new': Notification;
   'notification:seen': NotificationsSeen;
   'notification:unseen_count': { count: number };
+  'presence:update': Presence;
 }
 
 export type StreamEventType = keyof StreamEvents;
@@ -73,7 +82,8 @@ export type ServerFrame =
 export type ClientFrame =
   | { type: 'pong'; timestamp?: string }
   | { type: 'auth:refresh'; data: { token: string } }
-  | { type: 'message:typing'; data: { conversationWith: number; isTyping: boolean } };
+  | { type: 'message:typing'; data: { conversationWith: number; isTyping: boolean } }
+  | { type: 'presence:subscribe' | 'presence:unsubscribe'; data: { userIds: number[] } };
 
 /** GET /api/v1/events (long polling over the same frames as the socket). */
 export interface EventsPage {
@@ -107,6 +117,7 @@ export const STREAM_EVENT_TYPES: readonly StreamEventType[] = [
   'notification:new',
   'notification:seen',
   'notification:unseen_count',
+  'presence:update',
 ];
 
 /** Close codes the client acts on (docs/protocol.md#close-codes). */
