@@ -94,6 +94,18 @@ describe.each(backends)('GraphQL on %s', (backend) => {
     });
   });
 
+  describe('transport', () => {
+    it('answers PUT (graphql-sse single-connection reservations) with 405: only distinct connections are served', async () => {
+      const res = await fetch(`${url}/graphql`, { method: 'PUT', headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(405);
+    });
+
+    it('refuses last/before as unknown arguments: connections page forward only', async () => {
+      const alice = await registerUser(url);
+      expect(await gqlErrorCode(url, '{ conversations(last: 2) { edges { cursor } } }', {}, alice.token)).toBe('GRAPHQL_VALIDATION_FAILED');
+    });
+  });
+
   describe('messages', () => {
     it('delivers to every device of the receiver, never to the sender or a third user', async () => {
       const [alice, bob, carol] = await Promise.all([registerUser(url), registerUser(url), registerUser(url)]);

@@ -52,6 +52,10 @@ describe('schema.graphql', () => {
     startsWith('Query', 'notifications', 'NotificationConnection!(');
     expect(field('Query', 'notifications')).toContain('unseenOnly: Boolean');
     expect(field('Query', 'unseenNotificationCount')).toBe('Int!');
+    // Forward pagination only: `last`/`before` are not offered (rather than offered and refused).
+    expect(field('Query', 'conversations')).toBe('ConversationConnection!(after: String, first: Int)');
+    expect(field('Query', 'messages')).toBe('MessageConnection!(after: String, first: Int, withUserId: Int!)');
+    expect(field('Query', 'notifications')).toBe('NotificationConnection!(after: String, first: Int, unseenOnly: Boolean)');
     for (const connection of ['ConversationConnection', 'MessageConnection', 'NotificationConnection']) {
       expect(field(connection, 'pageInfo')).toBe('PageInfo!');
       expect(field(field(connection, 'edges').replace(/[[\]!]/g, ''), 'cursor')).toBe('String!');

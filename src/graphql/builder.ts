@@ -1,5 +1,4 @@
 import SchemaBuilder from '@pothos/core';
-import RelayPlugin from '@pothos/plugin-relay';
 import type { Domain } from '../domain/index.ts';
 import type { Session } from '../domain/accounts.ts';
 import type { Bus } from '../events/bus.ts';
@@ -26,19 +25,8 @@ export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date | string } };
   DefaultFieldNullability: false;
-  DefaultEdgesNullability: false;
-  DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin],
   defaultFieldNullability: false,
-  relay: {
-    clientMutationId: 'omit',
-    cursorType: 'String',
-    nodeQueryOptions: false,
-    nodesQueryOptions: false,
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
-  },
 });
 
 builder.scalarType('DateTime', {

@@ -1,6 +1,6 @@
 import { builder, type GraphQLContext } from './builder.ts';
 import { Conversation, Message, Notification, User } from './types.ts';
-import { pageRequest, toConnection, type ConnectionArgs } from './pagination.ts';
+import { connectionArgs, connectionType, pageRequest, toConnection, type ConnectionArgs } from './pagination.ts';
 
 /** A root field resolved once per operation for the same arguments, however many aliases repeat it. */
 const once =
@@ -8,54 +8,52 @@ const once =
   (_: unknown, args: A, ctx: GraphQLContext) =>
     ctx.once(`${field}:${JSON.stringify(args)}`, () => resolve(args, ctx));
 
+const ConversationConnection = connectionType('Conversation', Conversation, 'your conversations');
+const MessageConnection = connectionType('Message', Message, 'the messages of a conversation');
+const NotificationConnection = connectionType('Notification', Notification, 'your notifications');
+
 builder.queryType({
+  description: 'What you can read. Every field needs `Authorization: Bearer <token>`.',
   fields: (t) => ({
     me: t.field({
       type: User,
+      description: 'The user of the token.',
       resolve: once('me', async (_, ctx) => ctx.domain.accounts.user((await ctx.session()).userId)),
     }),
-    conversations: t.connection(
-      {
-        type: Conversation,
+    conversations: t.field({
+        type: ConversationConnection,
         description: 'The inbox: one entry per conversation partner, most recently active first.',
+        args: connectionArgs(t.arg),
         resolve: once('conversations', async (args: ConnectionArgs, ctx) => {
           const page = await ctx.domain.messages.inbox((await ctx.session()).userId, pageRequest(args));
           return toConnection(page, (c) => c.lastMessage.id, args);
         }),
-      },
-      { name: 'ConversationConnection' },
-      { name: 'ConversationEdge' },
-    ),
-    messages: t.connection(
-      {
-        type: Message,
+      }),
+    messages: t.field({
+        type: MessageConnection,
         description: 'Messages between you and another user, newest first.',
-        args: { withUserId: t.arg.int({ required: true }) },
+        args: { ...connectionArgs(t.arg), withUserId: t.arg.int({ required: true, description: 'The other user of the conversation.' }) },
         resolve: once('messages', async (args, ctx) => {
           const page = await ctx.domain.messages.conversation((await ctx.session()).userId, args.withUserId, pageRequest(args));
           return toConnection(page, (m) => m.id, args);
         }),
-      },
-      { name: 'MessageConnection' },
-      { name: 'MessageEdge' },
-    ),
+      }),
     unreadMessageCount: t.int({
+      description: 'How many messages to you are not yet marked seen.',
       resolve: once('unreadMessageCount', async (_, ctx) => ctx.domain.messages.unreadCount((await ctx.session()).userId)),
     }),
-    notifications: t.connection(
-      {
-        type: Notification,
-        args: { unseenOnly: t.arg.boolean() },
+    notifications: t.field({
+        type: NotificationConnection,
+        description: 'Your notifications, newest first.',
+        args: { ...connectionArgs(t.arg), unseenOnly: t.arg.boolean({ description: 'Only those not yet marked seen (default false).' }) },
         resolve: once('notifications', async (args, ctx) => {
           const request = { ...pageRequest(args), unseenOnly: args.unseenOnly ?? false };
           const page = await ctx.domain.notifications.list((await ctx.session()).userId, request);
           return toConnection(page, (n) => n.id, args);
         }),
-      },
-      { name: 'NotificationConnection' },
-      { name: 'NotificationEdge' },
-    ),
+      }),
     unseenNotificationCount: t.int({
+      description: 'How many of your notifications are not yet marked seen.',
       resolve: once('unseenNotificationCount', async (_, ctx) => ctx.domain.notifications.unseenCount((await ctx.session()).userId)),
     }),
   }),
