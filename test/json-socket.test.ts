@@ -297,7 +297,7 @@ describe('JSON socket /api/v1/ws', () => {
       expect((await socket.next('notification:unseen_count')).data.count).toBe(3);
     });
 
-    it('marks seen from the socket: every device, the asking one too, gets notification:seen and the count', async () => {
+    it('marks seen from the socket: every device, the asking one too, gets notification:seen and the count; another user\'s id is left out, not FORBIDDEN', async () => {
       const [owner, fan, stranger] = await users(3);
       const video = (await gqlOk(server.url, op.CREATE_VIDEO, { t: 'v' }, owner.token)).createVideo;
       await gqlOk(server.url, op.LIKE, { v: video.id }, fan.token);

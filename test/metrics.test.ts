@@ -4,6 +4,7 @@ import { startServer, type TestServer } from './support/server.ts';
 import { connectGraphQLWs, gql, gqlOk, registerUser } from './support/graphql.ts';
 import * as op from './support/operations.ts';
 import { scrape } from './support/metrics.ts';
+import { connectJsonSocket } from './support/json-socket.ts';
 
 describe('/metrics', () => {
   let server: TestServer;
@@ -11,6 +12,49 @@ describe('/metrics', () => {
     server = await startServer({ env: { RATE_LIMIT_TYPING_PER_MIN: '1' } });
   });
   afterAll(async () => server?.close());
+
+  it('exposes the known series at zero before any traffic, so dashboards and alerts see them from start-up', async () => {
+    // A server of its own: nothing has happened on it yet.
+    const fresh = await startServer();
+    try {
+      const text = await (await fetch(`${fresh.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const series = (name: string, labels: string) => expect(text, `${name}{${labels}}`).toContain(`${name}{${labels}} 0\n`);
+      for (const transport of ['graphql-ws', 'json-ws', 'sse']) series('rt_active_connections', `transport="${transport}"`);
+      for (const type of ['message:new', 'message:seen', 'message:typing', 'message:unread_count', 'notification:new', 'notification:seen', 'notification:unseen_count']) {
+        series('rt_events_delivered_total', `transport="json-ws",type="${type}"`);
+      }
+      for (const type of ['userEvents', 'messageNew', 'messageSeen', 'typing', 'unreadMessageCount', 'notificationNew', 'notificationSeen', 'unseenCount', 'error']) {
+        series('rt_events_delivered_total', `transport="graphql-ws",type="${type}"`);
+      }
+      for (const reason of ['idle', 'unauthorized', 'token_expired', 'pong_timeout', 'rate_limit', 'internal_error', 'slow_consumer', 'frame_too_large', 'protocol_error', 'abnormal', 'origin']) {
+        series('rt_connection_errors_total', `transport="json-ws",reason="${reason}"`);
+      }
+      for (const reason of ['slow_consumer', 'token_expired', 'origin']) series('rt_connection_errors_total', `transport="graphql-ws",reason="${reason}"`);
+      for (const transport of ['graphql-ws', 'json-ws', 'sse']) series('rt_delivery_latency_seconds_count', `transport="${transport}"`);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('times deliveries from commit to write on graphql-ws and the JSON socket', async () => {
+    const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
+    const before = await scrape(server.url);
+    const socket = await connectGraphQLWs(server.wsUrl, { token: bob.token });
+    const json = await connectJsonSocket(server.wsUrl, bob);
+    try {
+      const inbox = await socket.subscribe(op.SUB_MESSAGE_NEW);
+      await gqlOk(server.url, op.SEND, { to: bob.id, c: 'timed' }, alice.token);
+      await inbox.next();
+      await json.next('message:new');
+      const after = await scrape(server.url);
+      for (const transport of ['graphql-ws', 'json-ws']) {
+        const delivered = after('rt_delivery_latency_seconds_count', { transport }) - before('rt_delivery_latency_seconds_count', { transport });
+        expect(delivered, transport).toBe(1);
+      }
+    } finally {
+      await Promise.all([socket.close(), json.close()]);
+    }
+  });
 
   it('counts connections, messages, deliveries, auth failures and rate limits', async () => {
     const before = await scrape(server.url);

@@ -2,6 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import type { Domain } from '../domain/index.ts';
 import type { Session } from '../domain/accounts.ts';
 import type { Bus } from '../events/bus.ts';
+import type { StreamItem } from '../domain/streams.ts';
 
 export interface GraphQLContext {
   domain: Domain;
@@ -11,8 +12,8 @@ export interface GraphQLContext {
   session(): Promise<Session>;
   /** On a socket: closes it when a subscription's reader fell too far behind (a client that stopped reading). */
   slowConsumer?(): void;
-  /** On a socket: a stream position was handed to the socket (the transport acknowledges it once read). */
-  streamWritten?(position: number): void;
+  /** An item of the user's stream was handed to the transport (which acknowledges positions once read). */
+  streamWritten?(item: StreamItem): void;
   /** `load` run once per operation and key: repeats of a field under aliases read the database once. */
   once<T>(key: string, load: () => Promise<T>): Promise<T>;
   /** On a graphql-ws socket: checks a newer token of the same user and moves the socket's expiry to it. */

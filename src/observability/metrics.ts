@@ -1,13 +1,15 @@
 // Prometheus metrics. One registry per app value, so several apps in one process (tests) do not collide.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { UserEvent } from '../events/user-event.ts';
 
-export type Transport = 'graphql-ws' | 'json-ws' | 'sse' | 'rest' | 'graphql';
+/** The transports that hold connections open: the `transport` label of the connection and delivery metrics. */
+export type Transport = 'graphql-ws' | 'json-ws' | 'sse';
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     activeConnections: new Gauge({ name: 'rt_active_connections', help: 'Open sockets by transport', labelNames: ['transport'] as const, registers }),
     eventsDelivered: new Counter({ name: 'rt_events_delivered_total', help: 'Events written to sockets', labelNames: ['transport', 'type'] as const, registers }),
@@ -27,6 +29,26 @@ export function createMetrics() {
     busReceived: new Counter({ name: 'rt_bus_received_total', help: 'Events received from other instances', registers }),
     busErrors: new Counter({ name: 'rt_bus_errors_total', help: 'Events not relayed because Redis was unavailable', registers }),
   };
+  for (const transport of ['graphql-ws', 'json-ws', 'sse'] satisfies Transport[]) metrics.activeConnections.set({ transport }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A transport's series start at zero, so dashboards and alerts see them from start-up rather than from the first
+ * event of each kind: the event types it delivers and the reasons it closes connections for.
+ */
+export function initTransportSeries(metrics: Metrics, transport: Transport, series: { eventTypes: readonly string[]; closeReasons: readonly string[] }) {
+  for (const type of series.eventTypes) metrics.eventsDelivered.inc({ transport, type }, 0);
+  for (const reason of series.closeReasons) metrics.connectionErrors.inc({ transport, reason }, 0);
+  metrics.deliveryLatency.zero({ transport });
+}
+
+/** When a live message or notification is written: replayed ones waited for their receiver, not for the server. */
+export function observeDelivery(metrics: Metrics, transport: Transport, item: { event: UserEvent; replayed?: boolean }) {
+  if (item.replayed) return;
+  const { event } = item;
+  const createdAt = event.kind === 'messageNew' ? event.message.createdAt : event.kind === 'notificationNew' ? event.notification.createdAt : undefined;
+  if (createdAt) metrics.deliveryLatency.observe({ transport }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
+}

@@ -19,7 +19,7 @@ import type { Session } from '../domain/accounts.ts';
 import { atExpiry, bearerToken } from '../auth/tokens.ts';
 import type { Bus } from '../events/bus.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import { initTransportSeries, observeDelivery, type Metrics } from '../observability/metrics.ts';
 import { allowedOrigin, clientIp, isEventStream, type OriginPolicy } from './http-util.ts';
 
 function refuse(res: ServerResponse, status: number, error: AppError) {
@@ -160,6 +160,10 @@ export function createGraphQLTransport(deps: {
   maxSubscriptionsPerSocket: number;
 }) {
   const { domain, bus, limits, logger, metrics, options } = deps;
+  // graphql-ws counts deliveries by subscription field (`error` for an error result); SSE streams only by latency.
+  const subscriptionFields = Object.keys(schema.getSubscriptionType()?.getFields() ?? {});
+  initTransportSeries(metrics, 'graphql-ws', { eventTypes: [...subscriptionFields, 'error'], closeReasons: ['slow_consumer', 'token_expired', 'origin'] });
+  initTransportSeries(metrics, 'sse', { eventTypes: [], closeReasons: [] });
 
   /** An event stream counts as a connection of its user (limits and open slots) until it closes. */
   const authenticateStream = async (token: string | undefined, closed: Promise<void>): Promise<Session> => {
@@ -207,7 +211,10 @@ export function createGraphQLTransport(deps: {
               ws.socket.close(1013, 'Slow consumer');
             }
           : undefined,
-        streamWritten: ws?.written,
+        streamWritten: (item) => {
+          if (ws && item.position) ws.written?.(item.position);
+          observeDelivery(metrics, ws ? 'graphql-ws' : 'sse', item);
+        },
         session: async () => {
           if (ws) return unexpired(ws.session!);
           const token = bearerToken(request?.headers.get('authorization'));

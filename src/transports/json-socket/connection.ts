@@ -13,31 +13,13 @@ import { parseClientFrame, type ClientFrame } from './client-frames.ts';
 import { connectedFrame, encode, errorFrame, pingFrame, pongFrame, refreshedFrame } from './frames.ts';
 import { Heartbeat, type Expiry, type HeartbeatOptions } from './heartbeat.ts';
 import type { OpenStream, StreamItem } from '../../domain/streams.ts';
+import { observeDelivery } from '../../observability/metrics.ts';
+import { CLOSE_REASONS, type CloseReason } from './close-reasons.ts';
 
-/** Close codes of this socket besides the standard ones ws sends itself (1009 frame too large). */
-export const CloseCode = {
-  idle: 4000,
-  unauthorized: 4401,
-  pongTimeout: 4408,
-  internalError: 1011,
-  /** The server shuts down (app.close): reconnect at once, to another instance. */
-  restart: 1012,
-  /** The client stopped reading and its unsent data passed WS_MAX_BUFFERED_BYTES: try again later. */
-  slowConsumer: 1013,
-  /** Over RATE_LIMIT_CONNECTIONS_PER_MIN or MAX_SOCKETS_PER_USER for this user: retry after the error's retryAfterMs. */
-  tooManyConnections: 4429,
-} as const;
-
-const TRANSPORT = 'json-ws';
+export const TRANSPORT = 'json-ws';
 // Client frames waiting for the domain before the server stops reading the socket: TCP back-pressure instead of
 // an unbounded backlog in memory.
 const MAX_PENDING_FRAMES = 64;
-
-const EXPIRIES: Record<Expiry, [code: number, reason: string]> = {
-  idle: [CloseCode.idle, 'Idle timeout'],
-  pong_timeout: [CloseCode.pongTimeout, 'No pong'],
-  token_expired: [CloseCode.unauthorized, 'Token expired'],
-};
 
 export interface ConnectionDeps {
   domain: Domain;
@@ -103,7 +85,7 @@ export class Connection {
       if (error.code === 'INTERNAL_ERROR') return this.fail(err);
       if (error.code === 'RATE_LIMIT') {
         this.sendError(error);
-        return this.close(CloseCode.tooManyConnections, 'Too many connections', 'rate_limit');
+        return this.close('rate_limit');
       }
       // Whatever is wrong with a token (bad signature, unknown user, a bad claim) is UNAUTHORIZED to the client.
       return this.reject(error.message);
@@ -202,11 +184,8 @@ export class Connection {
   private write(item: StreamItem): Promise<void> | undefined {
     if (!this.writable()) return;
     const { type, json } = encode(item);
-    const { event } = item;
     this.deps.metrics.eventsDelivered.inc({ transport: TRANSPORT, type });
-    const createdAt = event.kind === 'messageNew' ? event.message.createdAt : event.kind === 'notificationNew' ? event.notification.createdAt : undefined;
-    // Replayed events waited for their receiver, not for the server: they would only blur the latency.
-    if (!item.replayed && createdAt) this.deps.metrics.deliveryLatency.observe({ transport: TRANSPORT }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
+    observeDelivery(this.deps.metrics, TRANSPORT, item);
     if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes / 2) return void this.ws.send(json);
     return new Promise((resolve) => this.ws.send(json, () => resolve()));
   }
@@ -223,7 +202,7 @@ export class Connection {
   private writable(): boolean {
     if (!this.isOpen) return false;
     if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes) return true;
-    this.close(CloseCode.slowConsumer, 'Slow consumer', 'slow_consumer');
+    this.close('slow_consumer');
     return false;
   }
 
@@ -233,26 +212,26 @@ export class Connection {
 
   private reject(message: string) {
     this.sendError(new AppError('UNAUTHORIZED', message));
-    this.close(CloseCode.unauthorized, 'Unauthorized', 'unauthorized');
+    this.close('unauthorized');
   }
 
   private expired(why: Expiry) {
     if (why === 'token_expired') this.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
-    this.close(...EXPIRIES[why], why);
+    this.close(why);
   }
 
   private fail(err: unknown) {
     this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket connection failed');
     this.sendError(toAppError(err));
-    this.close(CloseCode.internalError, 'Internal error', 'internal_error');
+    this.close('internal_error');
   }
 
-  /** Closes from this side; `metric` names the reason in rt_connection_errors_total. */
-  private close(code: number, reason: string, metric: string) {
+  /** Closes from this side, counted under the reason in rt_connection_errors_total. */
+  private close(reason: CloseReason) {
     if (!this.isOpen) return;
-    this.closedBy = metric;
-    this.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason: metric });
-    this.ws.close(code, reason);
+    this.closedBy = reason;
+    this.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason });
+    this.ws.close(CLOSE_REASONS[reason].code, CLOSE_REASONS[reason].text);
   }
 
   private closed(code: number) {

@@ -20,6 +20,19 @@ export type EventFrame =
   | { type: 'notification:seen'; data: NotificationsSeenView }
   | { type: 'notification:unseen_count'; data: { count: number } };
 
+// Typed as a record so that a frame type missing here fails the build.
+const eventFrameTypes: Record<EventFrame['type'], true> = {
+  'message:new': true,
+  'message:seen': true,
+  'message:typing': true,
+  'message:unread_count': true,
+  'notification:new': true,
+  'notification:seen': true,
+  'notification:unseen_count': true,
+};
+/** Every `type` of an event frame (the `type` label of rt_events_delivered_total). */
+export const EVENT_FRAME_TYPES = Object.keys(eventFrameTypes) as EventFrame['type'][];
+
 export function toFrame(event: UserEvent): EventFrame {
   switch (event.kind) {
     case 'messageNew':
