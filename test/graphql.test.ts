@@ -1,5 +1,5 @@
-// Contract sections 3 and 6 through GraphQL over HTTP and graphql-ws, on PGlite and (when DATABASE_URL is set)
-// on PostgreSQL: the same suite for both databases.
+// The schema (schema.graphql) and the shared rules (docs/decisions.md) through GraphQL over HTTP and graphql-ws, on
+// PGlite and (when DATABASE_URL is set) on PostgreSQL: the same suite for both databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Backend, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';

@@ -1,4 +1,4 @@
-// Contract section 4: the legacy JSON WebSocket at /api/v1/ws over real sockets, following the requirements'
+// docs/protocol.md: the legacy JSON WebSocket at /api/v1/ws over real sockets, following the requirements'
 // Testing Checklist, on PostgreSQL when DATABASE_URL is set, else PGlite. Messages are sent through GraphQL.
 // One server for the file (PGlite starts slowly); the restart test replaces it, on the same data.
 import { rm } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Contract section 5: the REST fallback over real HTTP, on PostgreSQL when DATABASE_URL is set, else PGlite.
+// docs/protocol.md, "REST fallback": over real HTTP, on PostgreSQL when DATABASE_URL is set, else PGlite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';

@@ -1,5 +1,5 @@
 // schema.graphql is generated from the Pothos schema; this fails when the committed file drifts from the code,
-// and pins the names of contract section 3 that clients rely on.
+// and pins the names and types that clients rely on.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { buildSchema, isObjectType } from 'graphql';
@@ -12,7 +12,7 @@ describe('schema.graphql', () => {
     expect(committed).toBe(printedSchema());
   });
 
-  it('has every name of the contract with its type', () => {
+  it('has every name clients rely on, with its type', () => {
     const schema = buildSchema(committed);
     const field = (type: string, name: string) => {
       const t = schema.getType(type);

@@ -1,4 +1,4 @@
-// REST fallback under /api/v1 (contract section 5): for clients whose socket is down. Each call authenticates,
+// REST fallback under /api/v1 (docs/protocol.md, "REST fallback"): for clients whose socket is down. Each call authenticates,
 // checks its input and calls the same domain function as GraphQL, so a message sent here is delivered live exactly
 // like one sent through the mutation.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// One legacy JSON socket, from authentication to close (contract section 4). A thin adapter: reads the user's
+// One legacy JSON socket, from authentication to close (docs/protocol.md). A thin adapter: reads the user's
 // stream through the registry and calls the domain for client frames; no rule of its own beyond the protocol.
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';

@@ -1,4 +1,4 @@
-// Server -> client frames of the legacy JSON socket (contract section 4). A UserEvent becomes its frame in one
+// Server -> client frames of the legacy JSON socket (docs/protocol.md). A UserEvent becomes its frame in one
 // pure function, so the wire format of every event kind is written down in exactly one place.
 import type { ErrorCode } from '../../domain/errors.ts';
 import type {

@@ -1,4 +1,4 @@
-// The legacy JSON WebSocket at /api/v1/ws (contract section 4, docs/protocol.md): an adapter over the same domain
+// The legacy JSON WebSocket at /api/v1/ws (docs/protocol.md): an adapter over the same domain
 // and user streams as GraphQL. app.ts admits upgrades to `wss` and closes its sockets with 1012 on shutdown.
 import { WebSocketServer } from 'ws';
 import type { Domain } from '../../domain/index.ts';
