@@ -19,7 +19,7 @@ import { createRestHandler } from './transports/rest.ts';
 import { isEventStream, pathnameOf, resolveClientIp } from './transports/http-util.ts';
 import { createUpgradeHandler } from './transports/upgrade.ts';
 
-export const MAX_FRAME_BYTES = 64 * 1024;
+const MAX_FRAME_BYTES = 64 * 1024;
 
 export interface App {
   server: Server;

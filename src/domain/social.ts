@@ -8,8 +8,6 @@ import { userView, videoInclude, videoView, type CommentView, type VideoView } f
 import type { NotificationDraft, Notifications } from './notifications.ts';
 import type { Streams } from './streams.ts';
 
-export type Social = ReturnType<typeof createSocial>;
-
 export function createSocial(deps: { prisma: Prisma; notifications: Notifications; streams: Streams; maxLength: number }) {
   const { prisma, notifications, streams } = deps;
 

@@ -39,3 +39,12 @@ builder.scalarType('DateTime', {
     return date;
   },
 });
+
+/**
+ * The resolver of a field that needs a signed-in caller: `resolve` gets the caller's user id first, and the field
+ * fails with UNAUTHORIZED when the request carries no valid token.
+ */
+export const authed =
+  <A, R>(resolve: (userId: number, args: A, ctx: GraphQLContext) => Promise<R> | R) =>
+  async (_parent: unknown, args: A, ctx: GraphQLContext): Promise<R> =>
+    resolve((await ctx.session()).userId, args, ctx);

@@ -1,4 +1,4 @@
-import { builder } from './builder.ts';
+import { authed, builder } from './builder.ts';
 import { invalid } from '../domain/errors.ts';
 import { AuthPayloadType, Comment, Message, MessagesSeen, NotificationsSeen, User, Video } from './types.ts';
 
@@ -39,7 +39,7 @@ builder.mutationType({
         content: t.arg.string({ required: true, description: 'The text; markup is removed.' }),
         clientMessageId: t.arg.string({ description: 'Chosen by your client, unique among your messages, at most 64 characters.' }),
       },
-      resolve: async (_, args, ctx) => ctx.domain.messages.send((await ctx.session()).userId, args.receiverId, args.content, args.clientMessageId),
+      resolve: authed((userId, args, ctx) => ctx.domain.messages.send(userId, args.receiverId, args.content, args.clientMessageId)),
     }),
     markMessagesSeen: t.field({
       type: MessagesSeen,
@@ -48,7 +48,7 @@ builder.mutationType({
         conversationWith: t.arg.int({ required: true, description: 'The sender whose messages you read.' }),
         messageIds: t.arg.intList({ description: 'Only these messages; omit for all of them.' }),
       },
-      resolve: async (_, args, ctx) => ctx.domain.messages.markSeen((await ctx.session()).userId, args.conversationWith, args.messageIds),
+      resolve: authed((userId, args, ctx) => ctx.domain.messages.markSeen(userId, args.conversationWith, args.messageIds)),
     }),
     setTyping: t.boolean({
       description: 'Tells another user that you started (true) or stopped (false) typing to them; a start ends by itself after the typing timeout. Answers true.',
@@ -56,13 +56,13 @@ builder.mutationType({
         conversationWith: t.arg.int({ required: true, description: 'Whom you are typing to.' }),
         isTyping: t.arg.boolean({ required: true, description: 'true when you start, false when you stop.' }),
       },
-      resolve: async (_, args, ctx) => ctx.domain.typing.set((await ctx.session()).userId, args.conversationWith, args.isTyping),
+      resolve: authed((userId, args, ctx) => ctx.domain.typing.set(userId, args.conversationWith, args.isTyping)),
     }),
     markNotificationsSeen: t.field({
       type: NotificationsSeen,
       description: 'Marks your notifications seen; omit notificationIds for all of them.',
       args: { notificationIds: t.arg.intList({ description: 'Only these notifications; omit for all of them.' }) },
-      resolve: async (_, args, ctx) => ctx.domain.notifications.markSeen((await ctx.session()).userId, args.notificationIds),
+      resolve: authed((userId, args, ctx) => ctx.domain.notifications.markSeen(userId, args.notificationIds)),
     }),
     createVideo: t.field({
       type: Video,
@@ -71,19 +71,19 @@ builder.mutationType({
         title: t.arg.string({ required: true, description: 'Plain text; markup is removed.' }),
         thumbUrl: t.arg.string({ description: 'An absolute http(s) URL or a root-relative path.' }),
       },
-      resolve: async (_, args, ctx) => ctx.domain.social.createVideo((await ctx.session()).userId, args),
+      resolve: authed((userId, args, ctx) => ctx.domain.social.createVideo(userId, args)),
     }),
     likeVideo: t.field({
       type: Video,
       description: 'Likes a video; its owner is notified once, however often you like it again.',
       args: { videoId: t.arg.int({ required: true, description: 'The video to like.' }) },
-      resolve: async (_, args, ctx) => ctx.domain.social.likeVideo((await ctx.session()).userId, args.videoId),
+      resolve: authed((userId, args, ctx) => ctx.domain.social.likeVideo(userId, args.videoId)),
     }),
     unlikeVideo: t.field({
       type: Video,
       description: 'Takes back your like of a video.',
       args: { videoId: t.arg.int({ required: true, description: 'The video to unlike.' }) },
-      resolve: async (_, args, ctx) => ctx.domain.social.unlikeVideo((await ctx.session()).userId, args.videoId),
+      resolve: authed((userId, args, ctx) => ctx.domain.social.unlikeVideo(userId, args.videoId)),
     }),
     commentOnVideo: t.field({
       type: Comment,
@@ -93,19 +93,19 @@ builder.mutationType({
         content: t.arg.string({ required: true, description: 'The text; markup is removed.' }),
         parentId: t.arg.int({ description: 'The comment (on the same video) this replies to.' }),
       },
-      resolve: async (_, args, ctx) => ctx.domain.social.commentOnVideo((await ctx.session()).userId, args),
+      resolve: authed((userId, args, ctx) => ctx.domain.social.commentOnVideo(userId, args)),
     }),
     followUser: t.field({
       type: User,
       description: 'Follows a user and answers them; they are notified once.',
       args: { userId: t.arg.int({ required: true, description: 'The user to follow.' }) },
-      resolve: async (_, args, ctx) => ctx.domain.social.followUser((await ctx.session()).userId, args.userId),
+      resolve: authed((userId, args, ctx) => ctx.domain.social.followUser(userId, args.userId)),
     }),
     unfollowUser: t.field({
       type: User,
       description: 'Stops following a user and answers them.',
       args: { userId: t.arg.int({ required: true, description: 'The user to unfollow.' }) },
-      resolve: async (_, args, ctx) => ctx.domain.social.unfollowUser((await ctx.session()).userId, args.userId),
+      resolve: authed((userId, args, ctx) => ctx.domain.social.unfollowUser(userId, args.userId)),
     }),
   }),
 });

@@ -1,12 +1,12 @@
-import { builder, type GraphQLContext } from './builder.ts';
+import { authed, builder, type GraphQLContext } from './builder.ts';
 import { Conversation, Message, Notification, User } from './types.ts';
 import { connectionArgs, connectionType, pageRequest, toConnection, type ConnectionArgs } from './pagination.ts';
 
 /** A root field resolved once per operation for the same arguments, however many aliases repeat it. */
 const once =
-  <A extends object, R>(field: string, resolve: (args: A, ctx: GraphQLContext) => Promise<R>) =>
-  (_: unknown, args: A, ctx: GraphQLContext) =>
-    ctx.once(`${field}:${JSON.stringify(args)}`, () => resolve(args, ctx));
+  <A extends object, R>(field: string, resolve: (parent: unknown, args: A, ctx: GraphQLContext) => Promise<R>) =>
+  (parent: unknown, args: A, ctx: GraphQLContext) =>
+    ctx.once(`${field}:${JSON.stringify(args)}`, () => resolve(parent, args, ctx));
 
 const ConversationConnection = connectionType('Conversation', Conversation, 'your conversations');
 const MessageConnection = connectionType('Message', Message, 'the messages of a conversation');
@@ -18,43 +18,43 @@ builder.queryType({
     me: t.field({
       type: User,
       description: 'The user of the token.',
-      resolve: once('me', async (_, ctx) => ctx.domain.accounts.user((await ctx.session()).userId)),
+      resolve: once('me', authed((userId, _, ctx) => ctx.domain.accounts.user(userId))),
     }),
     conversations: t.field({
         type: ConversationConnection,
         description: 'The inbox: one entry per conversation partner, most recently active first.',
         args: connectionArgs(t.arg),
-        resolve: once('conversations', async (args: ConnectionArgs, ctx) => {
-          const page = await ctx.domain.messages.inbox((await ctx.session()).userId, pageRequest(args));
+        resolve: once('conversations', authed(async (userId, args: ConnectionArgs, ctx) => {
+          const page = await ctx.domain.messages.inbox(userId, pageRequest(args));
           return toConnection(page, (c) => c.lastMessage.id, args);
-        }),
+        })),
       }),
     messages: t.field({
         type: MessageConnection,
         description: 'Messages between you and another user, newest first.',
         args: { ...connectionArgs(t.arg), withUserId: t.arg.int({ required: true, description: 'The other user of the conversation.' }) },
-        resolve: once('messages', async (args, ctx) => {
-          const page = await ctx.domain.messages.conversation((await ctx.session()).userId, args.withUserId, pageRequest(args));
+        resolve: once('messages', authed(async (userId, args: ConnectionArgs & { withUserId: number }, ctx) => {
+          const page = await ctx.domain.messages.conversation(userId, args.withUserId, pageRequest(args));
           return toConnection(page, (m) => m.id, args);
-        }),
+        })),
       }),
     unreadMessageCount: t.int({
       description: 'How many messages to you are not yet marked seen.',
-      resolve: once('unreadMessageCount', async (_, ctx) => ctx.domain.messages.unreadCount((await ctx.session()).userId)),
+      resolve: once('unreadMessageCount', authed((userId, _, ctx) => ctx.domain.messages.unreadCount(userId))),
     }),
     notifications: t.field({
         type: NotificationConnection,
         description: 'Your notifications, newest first.',
         args: { ...connectionArgs(t.arg), unseenOnly: t.arg.boolean({ description: 'Only those not yet marked seen (default false).' }) },
-        resolve: once('notifications', async (args, ctx) => {
+        resolve: once('notifications', authed(async (userId, args: ConnectionArgs & { unseenOnly?: boolean | null }, ctx) => {
           const request = { ...pageRequest(args), unseenOnly: args.unseenOnly ?? false };
-          const page = await ctx.domain.notifications.list((await ctx.session()).userId, request);
+          const page = await ctx.domain.notifications.list(userId, request);
           return toConnection(page, (n) => n.id, args);
-        }),
+        })),
       }),
     unseenNotificationCount: t.int({
       description: 'How many of your notifications are not yet marked seen.',
-      resolve: once('unseenNotificationCount', async (_, ctx) => ctx.domain.notifications.unseenCount((await ctx.session()).userId)),
+      resolve: once('unseenNotificationCount', authed((userId, _, ctx) => ctx.domain.notifications.unseenCount(userId))),
     }),
   }),
 });

@@ -4,7 +4,7 @@ import type { StreamItem } from '../domain/streams.ts';
 import { atExpiry } from '../auth/tokens.ts';
 
 /** Items a subscriber may leave unread before its stream gives up on it (a client that stopped reading). */
-export const MAX_UNREAD_ITEMS = 256;
+const MAX_UNREAD_ITEMS = 256;
 
 /** A StreamItem, or the note that the cursor asked for could not be resumed (the client refetches its lists). */
 export type SubscriptionItem = StreamItem | { cursor: string; event: { kind: 'resync' } };

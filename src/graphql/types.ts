@@ -179,7 +179,7 @@ const byKind = {
   resync: ResyncEvent,
 } as const;
 
-export const UserEventUnion = builder.unionType('UserEvent', {
+const UserEventUnion = builder.unionType('UserEvent', {
   description: 'One event of your stream.',
   types: Object.values(byKind),
   resolveType: (event) => byKind[(event as { kind: keyof typeof byKind }).kind],

@@ -53,7 +53,7 @@ interface ServerContext {
  * introspection, has 184 tokens and 2 KiB); tokens are counted while parsing, so an oversized document costs at
  * most this many tokens of work, and the rest are checked on the small tree that came out.
  */
-export const GRAPHQL_LIMITS = {
+const GRAPHQL_LIMITS = {
   /** Request bodies above this are refused (413) before they are read; graphql-ws frames have the same cap. */
   bodyBytes: 64 * 1024,
   tokens: 1000,

@@ -25,7 +25,7 @@ export type CloseReason = keyof typeof CLOSE_REASONS;
  * 1002 (protocol_error) closes, a peer that vanished without a close frame (abnormal, 1006), and a browser origin
  * refused before the upgrade (origin).
  */
-export const OTHER_ENDS = ['frame_too_large', 'protocol_error', 'abnormal', 'origin'] as const;
+const OTHER_ENDS = ['frame_too_large', 'protocol_error', 'abnormal', 'origin'] as const;
 
 /** Every `reason` label of the JSON socket in rt_connection_errors_total. */
 export const CONNECTION_ERROR_REASONS: readonly string[] = [...Object.keys(CLOSE_REASONS), ...OTHER_ENDS];

@@ -1,25 +1,20 @@
-// One legacy JSON socket, from authentication to close (docs/protocol.md). A thin adapter: reads the user's
-// stream through the registry and calls the domain for client frames; no rule of its own beyond the protocol.
+// One legacy JSON socket, from authentication to close (docs/protocol.md): wires admission, frame dispatch,
+// delivery and the heartbeat together, and owns how the socket ends. A thin adapter: reads the user's stream and
+// calls the domain for client frames; no rule of its own beyond the protocol.
 import type { IncomingMessage } from 'node:http';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { AppError, toAppError } from '../../domain/errors.ts';
 import type { Domain } from '../../domain/index.ts';
-import type { Session } from '../../domain/accounts.ts';
-import { bearerToken } from '../../auth/tokens.ts';
+import type { OpenStream } from '../../domain/streams.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { clientIp } from '../http-util.ts';
+import { admit, socketRequest, type SocketRequest } from './admission.ts';
 import { parseClientFrame, type ClientFrame } from './client-frames.ts';
-import { connectedFrame, encode, errorFrame, pingFrame, pongFrame, refreshedFrame } from './frames.ts';
-import { Heartbeat, type Expiry, type HeartbeatOptions } from './heartbeat.ts';
-import type { OpenStream, StreamItem } from '../../domain/streams.ts';
-import { observeDelivery } from '../../observability/metrics.ts';
 import { CLOSE_REASONS, type CloseReason } from './close-reasons.ts';
-
-export const TRANSPORT = 'json-ws';
-// Client frames waiting for the domain before the server stops reading the socket: TCP back-pressure instead of
-// an unbounded backlog in memory.
-const MAX_PENDING_FRAMES = 64;
+import { Delivery, TRANSPORT } from './delivery.ts';
+import { dispatch, FrameQueue, type DomainFrame } from './dispatch.ts';
+import { connectedFrame, pingFrame, pongFrame, refreshedFrame } from './frames.ts';
+import { Heartbeat, type Expiry, type HeartbeatOptions } from './heartbeat.ts';
 
 export interface ConnectionDeps {
   domain: Domain;
@@ -38,12 +33,12 @@ export class Connection {
   userId = 0;
   private readonly openedAt = Date.now();
   private readonly heartbeat: Heartbeat;
+  private readonly delivery: Delivery;
+  /** Client frames, handled one after another after the connection flow. */
+  private readonly frames: FrameQueue;
   private stream?: OpenStream;
   /** The stream position written before the oldest unanswered ping: its pong proves the client read that far. */
   private pingMark?: number;
-  /** Client frames are handled one after another, after the connection flow, in the order they arrived. */
-  private work: Promise<void>;
-  private pending = 0;
   private closedBy?: string;
   /** Gives back the user's open-connection slot; set once authenticated. */
   private release?: () => void;
@@ -55,6 +50,7 @@ export class Connection {
   ) {
     deps.connections.add(this);
     deps.metrics.activeConnections.inc({ transport: TRANSPORT });
+    this.delivery = new Delivery(ws, deps.metrics, deps.ws.maxBufferedBytes, () => this.close('slow_consumer'));
     this.heartbeat = new Heartbeat(deps.ws, () => this.ping(), (why) => this.expired(why));
     ws.on('message', (data) => this.receive(data));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -64,8 +60,10 @@ export class Connection {
       deps.logger.info({ userId: this.userId, connection: this.id, reason }, 'json socket error');
     });
     ws.once('close', (code) => this.closed(code));
-    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-    this.work = this.open(params.get('token') || bearerToken(req.headers.authorization), params.get('cursor'), clientIp(req));
+    this.frames = new FrameQueue(ws, this.open(socketRequest(req)), () => this.delivery.isOpen, (error, cause) => {
+      if (error.code === 'INTERNAL_ERROR') deps.logger.error({ err: cause, userId: this.userId, connection: this.id }, 'json socket frame failed');
+      this.delivery.sendError(error);
+    });
   }
 
   /** Stops the timers and the stream; called on close, whatever kind, and on shutdown. */
@@ -76,30 +74,24 @@ export class Connection {
     this.release?.();
   }
 
-  private async open(token: string | undefined, cursor: string | null, ip: string): Promise<void> {
-    let session: Session & { release(): void };
-    try {
-      session = await this.deps.domain.accounts.authenticateSocket(token);
-    } catch (err) {
-      const error = toAppError(err);
-      if (error.code === 'INTERNAL_ERROR') return this.fail(err);
-      if (error.code === 'RATE_LIMIT') {
-        this.sendError(error);
-        return this.close('rate_limit');
-      }
-      // Whatever is wrong with a token (bad signature, unknown user, a bad claim) is UNAUTHORIZED to the client.
-      return this.reject(error.message);
+  private async open({ token, cursor, ip }: SocketRequest): Promise<void> {
+    const admission = await admit(this.deps.domain.accounts, token);
+    if ('failed' in admission) return this.fail(admission.failed);
+    if ('refused' in admission) {
+      this.delivery.sendError(admission.error);
+      return this.close(admission.refused);
     }
+    const session = admission.admitted;
     this.release = session.release;
     // Closed while authenticating: dispose() ran before there was a slot to give back.
-    if (!this.isOpen) return this.dispose();
+    if (!this.delivery.isOpen) return this.dispose();
     this.userId = session.userId;
     try {
       // Live from here on: what is published while the backlog is read follows it, nothing twice.
-      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, (item) => this.write(item));
+      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, (item) => this.delivery.write(item));
       this.stream = stream;
-      if (!this.isOpen) return stream.close();
-      this.send(connectedFrame(this.userId, stream.resumed, stream.cursor));
+      if (!this.delivery.isOpen) return stream.close();
+      this.delivery.send(connectedFrame(this.userId, stream.resumed, stream.cursor));
       this.heartbeat.start(session.exp);
       this.deps.logger.info({ userId: this.userId, ip, connection: this.id, resumed: stream.resumed }, 'json socket connected');
       await stream.start();
@@ -108,9 +100,32 @@ export class Connection {
     }
   }
 
+  private receive(data: RawData) {
+    let frame: ClientFrame;
+    try {
+      // binaryType is ws' default 'nodebuffer': every frame, text or binary, arrives as one Buffer.
+      frame = parseClientFrame((data as Buffer).toString('utf8'));
+    } catch (err) {
+      this.heartbeat.activity();
+      return this.frames.add(() => Promise.reject(err));
+    }
+    // A pong is taken at once: it must never wait behind domain work or a long offline queue.
+    if (frame.type === 'pong') return this.pong();
+    this.heartbeat.activity();
+    if (frame.type === 'ping') return this.delivery.send(pongFrame());
+    this.frames.add(() => this.handle(frame));
+  }
+
+  private async handle(frame: DomainFrame) {
+    const refreshed = await dispatch(this.deps.domain, this.userId, frame);
+    if (!refreshed) return;
+    this.heartbeat.expireAt(refreshed.exp);
+    this.delivery.send(refreshedFrame(refreshed.exp));
+  }
+
   private ping() {
     this.pingMark ??= this.stream?.position();
-    this.send(pingFrame());
+    this.delivery.send(pingFrame());
   }
 
   /** The pong to a ping: everything written before that ping has been read, and leaves the offline queue. */
@@ -121,114 +136,20 @@ export class Connection {
     if (mark) this.deps.domain.streams.ack(this.userId, mark).catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
   }
 
-  private receive(data: RawData) {
-    let frame: ClientFrame;
-    try {
-      // binaryType is ws' default 'nodebuffer': every frame, text or binary, arrives as one Buffer.
-      frame = parseClientFrame((data as Buffer).toString('utf8'));
-    } catch (err) {
-      this.heartbeat.activity();
-      return this.enqueue(() => Promise.reject(err));
-    }
-    // A pong is taken at once: it must never wait behind domain work or a long offline queue.
-    if (frame.type === 'pong') return this.pong();
-    this.heartbeat.activity();
-    if (frame.type === 'ping') return this.send(pongFrame());
-    this.enqueue(() => this.dispatch(frame));
-  }
-
-  /** Runs client work one frame after another, after the connection flow: answers keep the frames' order. */
-  private enqueue(task: () => Promise<void>) {
-    if (++this.pending === MAX_PENDING_FRAMES) this.ws.pause();
-    this.work = this.work.then(async () => {
-      try {
-        if (this.isOpen) await task();
-      } catch (err) {
-        const error = toAppError(err);
-        if (error.code === 'INTERNAL_ERROR') this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket frame failed');
-        this.sendError(error);
-      } finally {
-        if (--this.pending < MAX_PENDING_FRAMES && this.ws.isPaused) this.ws.resume();
-      }
-    });
-  }
-
-  private async dispatch(frame: Exclude<ClientFrame, { type: 'pong' | 'ping' }>): Promise<void> {
-    const { messages, typing, notifications, accounts } = this.deps.domain;
-    switch (frame.type) {
-      case 'message:mark_seen':
-        // The reader's connections get message:unread_count, the senders message:seen: both from the domain.
-        await messages.markSeen(this.userId, frame.data.conversationWith, frame.data.messageIds);
-        return;
-      case 'message:typing':
-        await typing.set(this.userId, frame.data.conversationWith, frame.data.isTyping);
-        return;
-      case 'notification:mark_seen':
-        // Every connection of the user, this one too, gets notification:seen and the new count from the stream.
-        await notifications.markSeen(this.userId, frame.data?.notificationIds);
-        return;
-      case 'auth:refresh': {
-        const session = await accounts.authenticate(frame.data.token);
-        if (session.userId !== this.userId) throw new AppError('UNAUTHORIZED', 'Token belongs to another user');
-        this.heartbeat.expireAt(session.exp);
-        this.send(refreshedFrame(session.exp));
-        return;
-      }
-    }
-  }
-
-  /**
-   * Writes an item of the user's stream. While a backlog is written, the result settles once the socket has drained
-   * below half its limit, so that a long replay does not look like a slow consumer.
-   */
-  private write(item: StreamItem): Promise<void> | undefined {
-    if (!this.writable()) return;
-    const { type, json } = encode(item);
-    this.deps.metrics.eventsDelivered.inc({ transport: TRANSPORT, type });
-    observeDelivery(this.deps.metrics, TRANSPORT, item);
-    if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes / 2) return void this.ws.send(json);
-    return new Promise((resolve) => this.ws.send(json, () => resolve()));
-  }
-
-  private send(frame: object) {
-    if (this.writable()) this.ws.send(JSON.stringify(frame));
-  }
-
-  private sendError(error: AppError) {
-    this.send(errorFrame(error.code, error.message, error.retryAfterMs));
-  }
-
-  /** Open and keeping up. A client that stopped reading is closed rather than buffered for without bound. */
-  private writable(): boolean {
-    if (!this.isOpen) return false;
-    if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes) return true;
-    this.close('slow_consumer');
-    return false;
-  }
-
-  private get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  private reject(message: string) {
-    this.sendError(new AppError('UNAUTHORIZED', message));
-    this.close('unauthorized');
-  }
-
   private expired(why: Expiry) {
-    if (why === 'token_expired') this.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
+    if (why === 'token_expired') this.delivery.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
     this.close(why);
   }
 
   private fail(err: unknown) {
     this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket connection failed');
-    this.sendError(toAppError(err));
+    this.delivery.sendError(toAppError(err));
     this.close('internal_error');
   }
 
   /** Closes from this side, counted under the reason in rt_connection_errors_total. */
   private close(reason: CloseReason) {
-    if (!this.isOpen) return;
+    if (!this.delivery.isOpen) return;
     this.closedBy = reason;
     this.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason });
     this.ws.close(CLOSE_REASONS[reason].code, CLOSE_REASONS[reason].text);

@@ -5,7 +5,8 @@ import type { Domain } from '../../domain/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { initTransportSeries } from '../../observability/metrics.ts';
-import { Connection, TRANSPORT, type ConnectionDeps } from './connection.ts';
+import { Connection, type ConnectionDeps } from './connection.ts';
+import { TRANSPORT } from './delivery.ts';
 import { CONNECTION_ERROR_REASONS } from './close-reasons.ts';
 import { EVENT_FRAME_TYPES } from './frames.ts';
 
