@@ -1,6 +1,6 @@
 // /metrics moves as events flow: connections, messages, deliveries, auth failures, rate limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.ts';
+import { captureLogs, startServer, type TestServer } from './support/server.ts';
 import { connectGraphQLWs, gql, gqlOk, registerUser } from './support/graphql.ts';
 import * as op from './support/operations.ts';
 import { scrape } from './support/metrics.ts';
@@ -8,8 +8,9 @@ import { connectJsonSocket } from './support/json-socket.ts';
 
 describe('/metrics', () => {
   let server: TestServer;
+  const logs = captureLogs();
   beforeAll(async () => {
-    server = await startServer({ env: { RATE_LIMIT_TYPING_PER_MIN: '1' } });
+    server = await startServer({ env: { RATE_LIMIT_TYPING_PER_MIN: '1' }, logger: logs.logger });
   });
   afterAll(async () => server?.close());
 
@@ -56,7 +57,7 @@ describe('/metrics', () => {
     }
   });
 
-  it('counts connections, messages, deliveries, auth failures and rate limits', async () => {
+  it('counts connections, messages, deliveries, auth failures and rate limits, and logs each refusal by a limit', async () => {
     const before = await scrape(server.url);
     expect(before('process_resident_memory_bytes')).toBeGreaterThan(0);
     const [alice, bob] = await Promise.all([registerUser(server.url), registerUser(server.url)]);
@@ -74,6 +75,7 @@ describe('/metrics', () => {
     expect(after('rt_events_delivered_total', { transport: 'graphql-ws', type: 'messageNew' })).toBeGreaterThanOrEqual(1);
     expect(after('rt_auth_failures_total', { reason: 'invalid' }) - before('rt_auth_failures_total', { reason: 'invalid' })).toBe(1);
     expect(after('rt_rate_limited_total', { kind: 'typing' })).toBe(1);
+    expect(logs.records.filter((r) => r.msg === 'rate limit exceeded')).toEqual([expect.objectContaining({ level: 40, kind: 'typing', key: alice.id })]);
 
     await socket.close();
     // The close is seen by the server shortly after the client's; scrape until it is (bounded).
