@@ -13,7 +13,7 @@ if (!DATABASE_URL) announceSkip('GraphQL suite on PostgreSQL', 'DATABASE_URL');
 
 // Both suites are always declared, so that without DATABASE_URL the PostgreSQL one is reported as skipped, by name,
 // rather than missing from the counts.
-for (const backend of backends) describe.skipIf(backend === 'postgres' && !DATABASE_URL)(`GraphQL on ${backend}`, () => {
+const suite = (backend: Backend) => () => {
   let server: TestServer;
   let url: string;
   const sockets: GraphQLSocket[] = [];
@@ -312,7 +312,12 @@ for (const backend of backends) describe.skipIf(backend === 'postgres' && !DATAB
     });
 
     it('gives one notification per recipient per comment: reply > mention > comment', async () => {
-      const [owner, fan, critic, friend] = await Promise.all([registerUser(url, 'owner'), registerUser(url, 'fan'), registerUser(url, 'critic'), registerUser(url, 'friend')]);
+      const [owner, fan, critic, friend] = await Promise.all([
+        registerUser(url, 'owner'),
+        registerUser(url, 'fan'),
+        registerUser(url, 'critic'),
+        registerUser(url, 'friend'),
+      ]);
       const video = (await gqlOk(url, op.CREATE_VIDEO, { t: 'Clip' }, owner.token)).createVideo;
       const ownerWatch = await watch(owner);
       const fanWatch = await watch(fan);
@@ -320,7 +325,12 @@ for (const backend of backends) describe.skipIf(backend === 'postgres' && !DATAB
 
       const top = (await gqlOk(url, op.COMMENT, { v: video.id, c: `nice! @${friend.username.toUpperCase()}.` }, fan.token)).commentOnVideo;
       expect(top).toMatchObject({ parentId: null, author: { id: fan.id }, video: { id: video.id } });
-      expect((await ownerWatch.fresh.next()).notificationNew).toMatchObject({ type: 'COMMENT', refId: top.id, actor: { id: fan.id }, target: { type: 'video', id: video.id } });
+      expect((await ownerWatch.fresh.next()).notificationNew).toMatchObject({
+        type: 'COMMENT',
+        refId: top.id,
+        actor: { id: fan.id },
+        target: { type: 'video', id: video.id },
+      });
       expect((await friendWatch.fresh.next()).notificationNew).toMatchObject({ type: 'MENTION', refId: top.id });
 
       // A reply to the fan's comment, mentioning the fan and the owner: the fan gets REPLY only, the owner MENTION.
@@ -376,7 +386,12 @@ for (const backend of backends) describe.skipIf(backend === 'postgres' && !DATAB
       const list = await gqlOk(url, '{ notifications(first: 2) { edges { node { id type } } pageInfo { hasNextPage endCursor } } }', {}, owner.token);
       expect(list.notifications.edges.map((e: any) => e.node.type)).toEqual(['FOLLOW', 'COMMENT']);
       const [follow, comment] = list.notifications.edges.map((e: any) => e.node.id);
-      const rest = await gqlOk(url, 'query($a: String) { notifications(first: 2, after: $a) { edges { node { id type } } pageInfo { hasNextPage } } }', { a: list.notifications.pageInfo.endCursor }, owner.token);
+      const rest = await gqlOk(
+        url,
+        'query($a: String) { notifications(first: 2, after: $a) { edges { node { id type } } pageInfo { hasNextPage } } }',
+        { a: list.notifications.pageInfo.endCursor },
+        owner.token,
+      );
       expect(rest.notifications.edges.map((e: any) => e.node.type)).toEqual(['LIKE']);
       expect(rest.notifications.pageInfo.hasNextPage).toBe(false);
 
@@ -398,5 +413,6 @@ for (const backend of backends) describe.skipIf(backend === 'postgres' && !DATAB
       expect(await gqlErrorCode(url, query)).toBe('UNAUTHORIZED');
     }
   });
-});
+};
 
+for (const backend of backends) describe.skipIf(backend === 'postgres' && !DATABASE_URL)(`GraphQL on ${backend}`, suite(backend));

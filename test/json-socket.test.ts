@@ -64,7 +64,13 @@ describe('JSON socket /api/v1/ws', () => {
       const [alice] = await users(1);
       for (const via of ['query', 'header'] as const) {
         const socket = await open(alice.token, { via });
-        expect(await socket.next()).toEqual({ type: 'connected', userId: alice.id, message: 'Connected successfully', resumed: false, cursor: expect.any(String) });
+        expect(await socket.next()).toEqual({
+          type: 'connected',
+          userId: alice.id,
+          message: 'Connected successfully',
+          resumed: false,
+          cursor: expect.any(String),
+        });
         const counts = [await socket.next(), await socket.next()].sort((a, b) => a.type.localeCompare(b.type));
         expect(counts).toEqual([
           { type: 'message:unread_count', data: { count: 0 } },
@@ -158,10 +164,7 @@ describe('JSON socket /api/v1/ws', () => {
     it('sends messages published while it connects exactly once: the queue first, live ones after', async () => {
       const [alice, bob] = await users(2);
       const before = await Promise.all(Array.from({ length: 5 }, (_, i) => send(alice, bob, `before ${i}`)));
-      const [socket, during] = await Promise.all([
-        open(bob.token),
-        Promise.all(Array.from({ length: 20 }, (_, i) => send(alice, bob, `during ${i}`))),
-      ]);
+      const [socket, during] = await Promise.all([open(bob.token), Promise.all(Array.from({ length: 20 }, (_, i) => send(alice, bob, `during ${i}`)))]);
       const received = await messageIds(socket, before.length + during.length);
       expect(new Set(received)).toEqual(new Set([...before, ...during].map((m) => m.id)));
       // The offline ones come first (in the order they were committed: concurrent sends commit in any id order).
@@ -302,7 +305,7 @@ describe('JSON socket /api/v1/ws', () => {
       expect((await socket.next('notification:unseen_count')).data.count).toBe(3);
     });
 
-    it('marks seen from the socket: every device, the asking one too, gets notification:seen and the count; another user\'s id is left out, not FORBIDDEN', async () => {
+    it("marks seen from the socket: every device, the asking one too, gets notification:seen and the count; another user's id is left out, not FORBIDDEN", async () => {
       const [owner, fan, stranger] = await users(3);
       const video = (await gqlOk(server.url, op.CREATE_VIDEO, { t: 'v' }, owner.token)).createVideo;
       await gqlOk(server.url, op.LIKE, { v: video.id }, fan.token);

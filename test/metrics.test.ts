@@ -21,13 +21,43 @@ describe('/metrics', () => {
       const text = await (await fetch(`${fresh.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
       const series = (name: string, labels: string) => expect(text, `${name}{${labels}}`).toContain(`${name}{${labels}} 0\n`);
       for (const transport of ['graphql-ws', 'json-ws', 'sse']) series('rt_active_connections', `transport="${transport}"`);
-      for (const type of ['message:new', 'message:seen', 'message:typing', 'message:unread_count', 'notification:new', 'notification:seen', 'notification:unseen_count']) {
+      for (const type of [
+        'message:new',
+        'message:seen',
+        'message:typing',
+        'message:unread_count',
+        'notification:new',
+        'notification:seen',
+        'notification:unseen_count',
+      ]) {
         series('rt_events_delivered_total', `transport="json-ws",type="${type}"`);
       }
-      for (const type of ['userEvents', 'messageNew', 'messageSeen', 'typing', 'unreadMessageCount', 'notificationNew', 'notificationSeen', 'unseenCount', 'error']) {
+      for (const type of [
+        'userEvents',
+        'messageNew',
+        'messageSeen',
+        'typing',
+        'unreadMessageCount',
+        'notificationNew',
+        'notificationSeen',
+        'unseenCount',
+        'error',
+      ]) {
         series('rt_events_delivered_total', `transport="graphql-ws",type="${type}"`);
       }
-      for (const reason of ['idle', 'unauthorized', 'token_expired', 'pong_timeout', 'rate_limit', 'internal_error', 'slow_consumer', 'frame_too_large', 'protocol_error', 'abnormal', 'origin']) {
+      for (const reason of [
+        'idle',
+        'unauthorized',
+        'token_expired',
+        'pong_timeout',
+        'rate_limit',
+        'internal_error',
+        'slow_consumer',
+        'frame_too_large',
+        'protocol_error',
+        'abnormal',
+        'origin',
+      ]) {
         series('rt_connection_errors_total', `transport="json-ws",reason="${reason}"`);
       }
       for (const reason of ['slow_consumer', 'token_expired', 'origin']) series('rt_connection_errors_total', `transport="graphql-ws",reason="${reason}"`);

@@ -75,7 +75,15 @@ describe('REST /api/v1', () => {
       const aliceInbox = await subscribe(alice, op.SUB_MESSAGE_NEW);
 
       const sent = await send(alice, bob, '  Hello over <b>REST</b>  ');
-      expect(sent).toEqual({ id: expect.any(Number), senderId: alice.id, receiverId: bob.id, content: 'Hello over REST', createdAt: ISO, seen: false, seenAt: null });
+      expect(sent).toEqual({
+        id: expect.any(Number),
+        senderId: alice.id,
+        receiverId: bob.id,
+        content: 'Hello over REST',
+        createdAt: ISO,
+        seen: false,
+        seenAt: null,
+      });
       expect((await bobInbox.next()).messageNew).toEqual(sent);
       // Sentinel: the next thing Alice receives is what Bob sent her afterwards, not her own message.
       const reply = await send(bob, alice, 'hi back');
@@ -269,7 +277,8 @@ describe('REST /api/v1', () => {
       expect((await get('/notifications?limit=500')).body.error.message).toMatch(/limit/);
       expect((await get(`/messages?with=${bob.id}`)).body.messages).toEqual([]);
       // Limits at the edges and extra parameters (cache busters) are fine.
-      for (const query of ['limit=1', 'limit=100', 'unseenOnly=false', 'unseenOnly=1', '_=12345']) expect((await get(`/notifications?${query}`)).status).toBe(200);
+      for (const query of ['limit=1', 'limit=100', 'unseenOnly=false', 'unseenOnly=1', '_=12345'])
+        expect((await get(`/notifications?${query}`)).status).toBe(200);
     });
 
     it('404 NOT_FOUND for an unknown receiver and for unknown routes', async () => {
@@ -339,9 +348,10 @@ describe('REST /api/v1', () => {
       // A charset parameter and +json types are JSON.
       const ok = await rest('POST', '/messages', { token: alice.token, body, headers: { 'content-type': 'application/json; charset=utf-8' } });
       expect(ok.status).toBe(201);
-      expect((await rest('POST', '/notifications/seen', { token: alice.token, body: '{}', headers: { 'content-type': 'application/merge-patch+json' } })).status).toBe(200);
+      expect(
+        (await rest('POST', '/notifications/seen', { token: alice.token, body: '{}', headers: { 'content-type': 'application/merge-patch+json' } })).status,
+      ).toBe(200);
     });
-
   });
 });
 

@@ -1,7 +1,16 @@
 // The schema documents itself: GraphiQL's docs pane and generated clients show these descriptions, so every type,
 // field, argument and enum value has one. Read through introspection, as a client sees them.
 import { describe, expect, it } from 'vitest';
-import { buildClientSchema, getIntrospectionQuery, graphqlSync, isEnumType, isInputObjectType, isInterfaceType, isObjectType, type IntrospectionQuery } from 'graphql';
+import {
+  buildClientSchema,
+  getIntrospectionQuery,
+  graphqlSync,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  type IntrospectionQuery,
+} from 'graphql';
 import { schema } from '../src/graphql/schema.ts';
 
 function undescribed(): string[] {

@@ -29,9 +29,24 @@ describe('schema.graphql', () => {
     expectFields('User', { id: 'Int!', username: 'String!', avatarUrl: 'String' });
     expectFields('Video', { id: 'Int!', title: 'String!', thumbUrl: 'String', owner: 'User!' });
     expectFields('Comment', { id: 'Int!', content: 'String!', author: 'User!', video: 'Video!', parentId: 'Int', createdAt: 'DateTime!' });
-    expectFields('Message', { id: 'Int!', senderId: 'Int!', receiverId: 'Int!', content: 'String!', createdAt: 'DateTime!', seen: 'Boolean!', seenAt: 'DateTime' });
+    expectFields('Message', {
+      id: 'Int!',
+      senderId: 'Int!',
+      receiverId: 'Int!',
+      content: 'String!',
+      createdAt: 'DateTime!',
+      seen: 'Boolean!',
+      seenAt: 'DateTime',
+    });
     expectFields('Notification', {
-      id: 'Int!', userId: 'Int!', type: 'NotificationType!', refId: 'Int!', createdAt: 'DateTime!', seen: 'Boolean!', actor: 'Actor!', target: 'NotificationTarget!',
+      id: 'Int!',
+      userId: 'Int!',
+      type: 'NotificationType!',
+      refId: 'Int!',
+      createdAt: 'DateTime!',
+      seen: 'Boolean!',
+      actor: 'Actor!',
+      target: 'NotificationTarget!',
     });
     expectFields('Actor', { id: 'Int!', username: 'String!', avatarUrl: 'String' });
     expectFields('NotificationTarget', { type: 'String!', id: 'Int!', title: 'String', thumbUrl: 'String' });
@@ -43,7 +58,8 @@ describe('schema.graphql', () => {
     expect(schema.getType('NotificationType')!.toString()).toBe('NotificationType');
     expect((schema.getType('NotificationType') as any).getValues().map((v: any) => v.name)).toEqual(['COMMENT', 'FOLLOW', 'LIKE', 'MENTION', 'REPLY']);
 
-    const startsWith = (type: string, name: string, prefix: string) => expect(field(type, name).startsWith(prefix), `${type}.${name}: ${field(type, name)}`).toBe(true);
+    const startsWith = (type: string, name: string, prefix: string) =>
+      expect(field(type, name).startsWith(prefix), `${type}.${name}: ${field(type, name)}`).toBe(true);
     expect(field('Query', 'me')).toBe('User!');
     startsWith('Query', 'conversations', 'ConversationConnection!(');
     startsWith('Query', 'messages', 'MessageConnection!(');

@@ -71,10 +71,21 @@ describe('payload and socket admission limits', () => {
 
   it('refuses GraphQL bodies that are too large or of undeclared size', async () => {
     const big = JSON.stringify({ query: `{ me { id } }${' '.repeat(1024 * 1024)}` });
-    const tooLarge = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, signal: AbortSignal.timeout(5000) });
+    const tooLarge = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+      signal: AbortSignal.timeout(5000),
+    });
     expect(tooLarge.status).toBe(413);
     const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"query":"{ __typename }"}')), c.close()) });
-    const chunked = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half', signal: AbortSignal.timeout(5000) } as RequestInit);
+    const chunked = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+      signal: AbortSignal.timeout(5000),
+    } as RequestInit);
     expect(chunked.status).toBe(411);
   });
 

@@ -49,7 +49,10 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
         [...byRecipient].map(([userId, views]) => ({
           userId,
           unseen: views.length,
-          events: ({ unseen }) => [...views.map((notification) => ({ kind: 'notificationNew' as const, notification })), { kind: 'unseenCount' as const, count: unseen }],
+          events: ({ unseen }) => [
+            ...views.map((notification) => ({ kind: 'notificationNew' as const, notification })),
+            { kind: 'unseenCount' as const, count: unseen },
+          ],
         })),
       );
     },
@@ -73,7 +76,11 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
         const rows =
           ids?.length === 0
             ? []
-            : await tx.notification.updateManyAndReturn({ where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) }, data: { seenAt }, select: { id: true } });
+            : await tx.notification.updateManyAndReturn({
+                where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) },
+                data: { seenAt },
+                select: { id: true },
+              });
         seen.notificationIds = rows.map((r) => r.id).sort((a, b) => a - b);
         // Every device gets the answer, even when nothing changed.
         return streams.append(tx, [
@@ -82,7 +89,10 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
             unseen: -rows.length,
             events: ({ unseen }) => {
               unseenCount = unseen;
-              return [{ kind: 'notificationSeen', seen }, { kind: 'unseenCount', count: unseen }];
+              return [
+                { kind: 'notificationSeen', seen },
+                { kind: 'unseenCount', count: unseen },
+              ];
             },
           },
         ]);

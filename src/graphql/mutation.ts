@@ -18,13 +18,16 @@ builder.mutationType({
     login: t.field({
       type: AuthPayloadType,
       description: 'Answers a new session for a registered user.',
-      args: { username: t.arg.string({ required: true, description: 'As registered.' }), password: t.arg.string({ required: true, description: 'As registered.' }) },
+      args: {
+        username: t.arg.string({ required: true, description: 'As registered.' }),
+        password: t.arg.string({ required: true, description: 'As registered.' }),
+      },
       resolve: (_, args, ctx) => ctx.domain.accounts.login(args, ctx.clientIp),
     }),
     refreshToken: t.field({
       type: 'DateTime',
       description:
-        'On a graphql-ws socket: hands it a newer token of the same user before its current one expires, and answers the new expiry. A socket not refreshed is closed with 4401 at its token\'s expiry. Over HTTP every request carries its own token, so this is refused there.',
+        "On a graphql-ws socket: hands it a newer token of the same user before its current one expires, and answers the new expiry. A socket not refreshed is closed with 4401 at its token's expiry. Over HTTP every request carries its own token, so this is refused there.",
       args: { token: t.arg.string({ required: true, description: 'A newer token of the same user.' }) },
       resolve: async (_, args, ctx) => {
         if (!ctx.renewSession) throw invalid('refreshToken works on a graphql-ws socket; over HTTP send the new token with the next request');
@@ -33,7 +36,8 @@ builder.mutationType({
     }),
     sendMessage: t.field({
       type: Message,
-      description: 'Sends a message. Give a clientMessageId to retry safely: a retry with the same id returns the message stored the first time and delivers nothing again.',
+      description:
+        'Sends a message. Give a clientMessageId to retry safely: a retry with the same id returns the message stored the first time and delivers nothing again.',
       args: {
         receiverId: t.arg.int({ required: true, description: 'Whom to send it to.' }),
         content: t.arg.string({ required: true, description: 'The text; markup is removed.' }),
@@ -51,7 +55,8 @@ builder.mutationType({
       resolve: authed((userId, args, ctx) => ctx.domain.messages.markSeen(userId, args.conversationWith, args.messageIds)),
     }),
     setTyping: t.boolean({
-      description: 'Tells another user that you started (true) or stopped (false) typing to them; a start ends by itself after the typing timeout. Answers true.',
+      description:
+        'Tells another user that you started (true) or stopped (false) typing to them; a start ends by itself after the typing timeout. Answers true.',
       args: {
         conversationWith: t.arg.int({ required: true, description: 'Whom you are typing to.' }),
         isTyping: t.arg.boolean({ required: true, description: 'true when you start, false when you stop.' }),

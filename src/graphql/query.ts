@@ -18,43 +18,61 @@ builder.queryType({
     me: t.field({
       type: User,
       description: 'The user of the token.',
-      resolve: once('me', authed((userId, _, ctx) => ctx.domain.accounts.user(userId))),
+      resolve: once(
+        'me',
+        authed((userId, _, ctx) => ctx.domain.accounts.user(userId)),
+      ),
     }),
     conversations: t.field({
-        type: ConversationConnection,
-        description: 'The inbox: one entry per conversation partner, most recently active first.',
-        args: connectionArgs(t.arg),
-        resolve: once('conversations', authed(async (userId, args: ConnectionArgs, ctx) => {
+      type: ConversationConnection,
+      description: 'The inbox: one entry per conversation partner, most recently active first.',
+      args: connectionArgs(t.arg),
+      resolve: once(
+        'conversations',
+        authed(async (userId, args: ConnectionArgs, ctx) => {
           const page = await ctx.domain.messages.inbox(userId, pageRequest(args));
           return toConnection(page, (c) => c.lastMessage.id, args);
-        })),
-      }),
+        }),
+      ),
+    }),
     messages: t.field({
-        type: MessageConnection,
-        description: 'Messages between you and another user, newest first.',
-        args: { ...connectionArgs(t.arg), withUserId: t.arg.int({ required: true, description: 'The other user of the conversation.' }) },
-        resolve: once('messages', authed(async (userId, args: ConnectionArgs & { withUserId: number }, ctx) => {
+      type: MessageConnection,
+      description: 'Messages between you and another user, newest first.',
+      args: { ...connectionArgs(t.arg), withUserId: t.arg.int({ required: true, description: 'The other user of the conversation.' }) },
+      resolve: once(
+        'messages',
+        authed(async (userId, args: ConnectionArgs & { withUserId: number }, ctx) => {
           const page = await ctx.domain.messages.conversation(userId, args.withUserId, pageRequest(args));
           return toConnection(page, (m) => m.id, args);
-        })),
-      }),
+        }),
+      ),
+    }),
     unreadMessageCount: t.int({
       description: 'How many messages to you are not yet marked seen.',
-      resolve: once('unreadMessageCount', authed((userId, _, ctx) => ctx.domain.messages.unreadCount(userId))),
+      resolve: once(
+        'unreadMessageCount',
+        authed((userId, _, ctx) => ctx.domain.messages.unreadCount(userId)),
+      ),
     }),
     notifications: t.field({
-        type: NotificationConnection,
-        description: 'Your notifications, newest first.',
-        args: { ...connectionArgs(t.arg), unseenOnly: t.arg.boolean({ description: 'Only those not yet marked seen (default false).' }) },
-        resolve: once('notifications', authed(async (userId, args: ConnectionArgs & { unseenOnly?: boolean | null }, ctx) => {
+      type: NotificationConnection,
+      description: 'Your notifications, newest first.',
+      args: { ...connectionArgs(t.arg), unseenOnly: t.arg.boolean({ description: 'Only those not yet marked seen (default false).' }) },
+      resolve: once(
+        'notifications',
+        authed(async (userId, args: ConnectionArgs & { unseenOnly?: boolean | null }, ctx) => {
           const request = { ...pageRequest(args), unseenOnly: args.unseenOnly ?? false };
           const page = await ctx.domain.notifications.list(userId, request);
           return toConnection(page, (n) => n.id, args);
-        })),
-      }),
+        }),
+      ),
+    }),
     unseenNotificationCount: t.int({
       description: 'How many of your notifications are not yet marked seen.',
-      resolve: once('unseenNotificationCount', authed((userId, _, ctx) => ctx.domain.notifications.unseenCount(userId))),
+      resolve: once(
+        'unseenNotificationCount',
+        authed((userId, _, ctx) => ctx.domain.notifications.unseenCount(userId)),
+      ),
     }),
   }),
 });

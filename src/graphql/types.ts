@@ -64,7 +64,7 @@ export const Message = builder.objectRef<MessageView>('Message').implement({
 });
 
 export const NotificationType = builder.enumType('NotificationType', {
-  description: 'What happened. One action notifies each person once: a comment that mentions the video\'s owner is their MENTION, not also a COMMENT.',
+  description: "What happened. One action notifies each person once: a comment that mentions the video's owner is their MENTION, not also a COMMENT.",
   values: {
     LIKE: { value: 'like', description: 'Someone liked your video (refId: the video).' },
     COMMENT: { value: 'comment', description: 'Someone commented on your video (refId: the comment).' },
@@ -78,9 +78,9 @@ export const NotificationTarget = builder.objectRef<NotificationTargetView>('Not
   description: 'What a notification is about: a video, or for follows the follower ("user").',
   fields: (t) => ({
     type: t.exposeString('type', { description: '"video" or "user".' }),
-    id: t.exposeInt('id', { description: 'The video id, or the follower\'s user id.' }),
-    title: t.exposeString('title', { nullable: true, description: 'The video title, or the follower\'s username.' }),
-    thumbUrl: t.exposeString('thumbUrl', { nullable: true, description: 'The video thumbnail, or the follower\'s avatar.' }),
+    id: t.exposeInt('id', { description: "The video id, or the follower's user id." }),
+    title: t.exposeString('title', { nullable: true, description: "The video title, or the follower's username." }),
+    thumbUrl: t.exposeString('thumbUrl', { nullable: true, description: "The video thumbnail, or the follower's avatar." }),
   }),
 });
 
@@ -119,7 +119,7 @@ export const MessagesSeen = builder.objectRef<MessagesSeenView>('MessagesSeen').
 export const NotificationsSeen = builder.objectRef<NotificationsSeenView>('NotificationsSeen').implement({
   description: 'Notifications marked seen.',
   fields: (t) => ({
-    notificationIds: t.exposeIntList('notificationIds', { description: 'The notifications this mark changed (already seen and others\' ones are left out).' }),
+    notificationIds: t.exposeIntList('notificationIds', { description: "The notifications this mark changed (already seen and others' ones are left out)." }),
     seenAt: t.field({ type: 'DateTime', description: 'When they were marked seen.', resolve: (s) => s.seenAt }),
   }),
 });
@@ -144,7 +144,9 @@ export const AuthPayloadType = builder.objectRef<AuthPayload>('AuthPayload').imp
 
 // The stream of userEvents: one object type per event kind, in a union, each item with its cursor.
 const countEvent = (name: string, description: string) =>
-  builder.objectRef<{ kind: string; count: number }>(name).implement({ description, fields: (t) => ({ count: t.exposeInt('count', { description: 'The count after this change.' }) }) });
+  builder
+    .objectRef<{ kind: string; count: number }>(name)
+    .implement({ description, fields: (t) => ({ count: t.exposeInt('count', { description: 'The count after this change.' }) }) });
 
 const MessageNewEvent = builder.objectRef<UserEventOf<'messageNew'>>('MessageNew').implement({
   description: 'A message to you.',

@@ -12,7 +12,12 @@ export function createMetrics() {
   const metrics = {
     registry,
     activeConnections: new Gauge({ name: 'rt_active_connections', help: 'Open sockets by transport', labelNames: ['transport'] as const, registers }),
-    eventsDelivered: new Counter({ name: 'rt_events_delivered_total', help: 'Events written to sockets', labelNames: ['transport', 'type'] as const, registers }),
+    eventsDelivered: new Counter({
+      name: 'rt_events_delivered_total',
+      help: 'Events written to sockets',
+      labelNames: ['transport', 'type'] as const,
+      registers,
+    }),
     messagesSent: new Counter({ name: 'rt_messages_sent_total', help: 'Messages stored (any transport)', registers }),
     deliveryLatency: new Histogram({
       name: 'rt_delivery_latency_seconds',
@@ -21,10 +26,19 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    connectionErrors: new Counter({ name: 'rt_connection_errors_total', help: 'Sockets closed by errors, limits or heartbeats', labelNames: ['transport', 'reason'] as const, registers }),
+    connectionErrors: new Counter({
+      name: 'rt_connection_errors_total',
+      help: 'Sockets closed by errors, limits or heartbeats',
+      labelNames: ['transport', 'reason'] as const,
+      registers,
+    }),
     authFailures: new Counter({ name: 'rt_auth_failures_total', help: 'Rejected credentials', labelNames: ['reason'] as const, registers }),
     rateLimited: new Counter({ name: 'rt_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['kind'] as const, registers }),
-    typingStopsDropped: new Counter({ name: 'rt_typing_stops_dropped_total', help: 'isTyping:false frames dropped: no start was active for the pair', registers }),
+    typingStopsDropped: new Counter({
+      name: 'rt_typing_stops_dropped_total',
+      help: 'isTyping:false frames dropped: no start was active for the pair',
+      registers,
+    }),
     busPublished: new Counter({ name: 'rt_bus_published_total', help: 'Events relayed to Redis', registers }),
     busReceived: new Counter({ name: 'rt_bus_received_total', help: 'Events received from other instances', registers }),
     busErrors: new Counter({ name: 'rt_bus_errors_total', help: 'Events not relayed because Redis was unavailable', registers }),

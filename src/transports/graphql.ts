@@ -1,6 +1,14 @@
 // GraphQL over HTTP (yoga, with GraphiQL) and over graphql-ws on the same path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type DocumentNode, type ExecutionArgs, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -74,7 +82,10 @@ function tokenCount(document: DocumentNode): number {
 
 // yoga's own caches hold 1024 documents whatever their size: up to ~0.5 GB of trees, or of error keys.
 const parseCaches = () => ({
-  documentCache: new LRUCache<string, DocumentNode>({ maxSize: PARSE_CACHE_BYTES, sizeCalculation: (doc, source) => 2 * source.length + 512 * tokenCount(doc) }),
+  documentCache: new LRUCache<string, DocumentNode>({
+    maxSize: PARSE_CACHE_BYTES,
+    sizeCalculation: (doc, source) => 2 * source.length + 512 * tokenCount(doc),
+  }),
   errorCache: new LRUCache<string, object>({ maxSize: PARSE_CACHE_BYTES / 4, sizeCalculation: (_, source) => 2 * source.length }),
 });
 
@@ -287,7 +298,9 @@ export function createGraphQLTransport(deps: {
           ctx.extra.session = session;
           ctx.extra.connectedAt = Date.now();
           ctx.extra.written = acknowledgeOnPong(ctx.extra.socket, (position) =>
-            domain.streams.ack(session.userId, position).catch((err: unknown) => logger.warn({ err, userId: session.userId }, 'could not record what was read')),
+            domain.streams
+              .ack(session.userId, position)
+              .catch((err: unknown) => logger.warn({ err, userId: session.userId }, 'could not record what was read')),
           );
           ctx.extra.rearm = () => closeAtExpiry(ctx.extra);
           closeAtExpiry(ctx.extra);
@@ -329,7 +342,8 @@ export function createGraphQLTransport(deps: {
       onClose: (ctx, code) => {
         ctx.extra.cancelExpiry?.();
         const { session, connectedAt } = ctx.extra;
-        if (session) logger.info({ userId: session.userId, code, durationMs: Date.now() - (connectedAt ?? Date.now()), transport: 'graphql-ws' }, 'disconnected');
+        if (session)
+          logger.info({ userId: session.userId, code, durationMs: Date.now() - (connectedAt ?? Date.now()), transport: 'graphql-ws' }, 'disconnected');
       },
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),

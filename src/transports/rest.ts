@@ -94,7 +94,9 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const run = methods[method as Method];
       if (!run) {
-        const allow = Object.keys(methods).map((m) => (m === 'GET' ? 'GET, HEAD' : m)).join(', ');
+        const allow = Object.keys(methods)
+          .map((m) => (m === 'GET' ? 'GET, HEAD' : m))
+          .join(', ');
         throw new HttpError(405, `${req.method} is not allowed here; use ${allow}`, { allow });
       }
       // Authenticate before reading the body: an anonymous client cannot make the server read anything.

@@ -43,14 +43,24 @@ export async function gql<T = Record<string, any>, V = Record<string, unknown>>(
 }
 
 /** The data of a successful operation; throws with the errors otherwise. */
-export async function gqlOk<T = Record<string, any>, V = Record<string, unknown>>(url: string, query: Operation<T, V>, variables?: NoInfer<V>, token?: string): Promise<T> {
+export async function gqlOk<T = Record<string, any>, V = Record<string, unknown>>(
+  url: string,
+  query: Operation<T, V>,
+  variables?: NoInfer<V>,
+  token?: string,
+): Promise<T> {
   const result = await gql(url, query, variables, token);
   if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
   return result.data;
 }
 
 /** The error code of a failed operation. */
-export async function gqlErrorCode<V = Record<string, unknown>>(url: string, query: Operation<unknown, V>, variables?: NoInfer<V>, token?: string): Promise<string | undefined> {
+export async function gqlErrorCode<V = Record<string, unknown>>(
+  url: string,
+  query: Operation<unknown, V>,
+  variables?: NoInfer<V>,
+  token?: string,
+): Promise<string | undefined> {
   const result = await gql(url, query, variables, token);
   return result.errors?.[0]?.extensions?.code;
 }

@@ -51,7 +51,11 @@ export class Connection {
     deps.connections.add(this);
     deps.metrics.activeConnections.inc({ transport: TRANSPORT });
     this.delivery = new Delivery(ws, deps.metrics, deps.ws.maxBufferedBytes, () => this.close('slow_consumer'));
-    this.heartbeat = new Heartbeat(deps.ws, () => this.ping(), (why) => this.expired(why));
+    this.heartbeat = new Heartbeat(
+      deps.ws,
+      () => this.ping(),
+      (why) => this.expired(why),
+    );
     ws.on('message', (data) => this.receive(data));
     ws.on('error', (err: Error & { code?: string }) => {
       const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
@@ -60,10 +64,15 @@ export class Connection {
       deps.logger.info({ userId: this.userId, connection: this.id, reason }, 'json socket error');
     });
     ws.once('close', (code) => this.closed(code));
-    this.frames = new FrameQueue(ws, this.open(socketRequest(req)), () => this.delivery.isOpen, (error, cause) => {
-      if (error.code === 'INTERNAL_ERROR') deps.logger.error({ err: cause, userId: this.userId, connection: this.id }, 'json socket frame failed');
-      this.delivery.sendError(error);
-    });
+    this.frames = new FrameQueue(
+      ws,
+      this.open(socketRequest(req)),
+      () => this.delivery.isOpen,
+      (error, cause) => {
+        if (error.code === 'INTERNAL_ERROR') deps.logger.error({ err: cause, userId: this.userId, connection: this.id }, 'json socket frame failed');
+        this.delivery.sendError(error);
+      },
+    );
   }
 
   /** Stops the timers and the stream; called on close, whatever kind, and on shutdown. */
@@ -133,7 +142,10 @@ export class Connection {
     this.heartbeat.pong();
     const mark = this.pingMark;
     this.pingMark = undefined;
-    if (mark) this.deps.domain.streams.ack(this.userId, mark).catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
+    if (mark)
+      this.deps.domain.streams
+        .ack(this.userId, mark)
+        .catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
   }
 
   private expired(why: Expiry) {

@@ -1,14 +1,7 @@
 // Server -> client frames of the legacy JSON socket (docs/protocol.md). A UserEvent becomes its frame in one
 // pure function, so the wire format of every event kind is written down in exactly one place.
 import type { ErrorCode } from '../../domain/errors.ts';
-import type {
-  MessageView,
-  MessagesSeenView,
-  NotificationView,
-  NotificationsSeenView,
-  TypingView,
-  UserEvent,
-} from '../../events/user-event.ts';
+import type { MessageView, MessagesSeenView, NotificationView, NotificationsSeenView, TypingView, UserEvent } from '../../events/user-event.ts';
 import type { StreamItem } from '../../domain/streams.ts';
 
 export type EventFrame =

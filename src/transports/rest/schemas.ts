@@ -6,7 +6,12 @@ import { CLIENT_MESSAGE_ID_MAX } from '../../domain/messages.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from '../../domain/views.ts';
 import { MAX_ID, id } from '../inputs.ts';
 
-const queryInt = (max: number) => z.string().regex(/^[0-9]{1,10}$/, 'must be a positive integer').transform(Number).pipe(z.number().min(1).max(max));
+const queryInt = (max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,10}$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().min(1).max(max));
 /** Long polling holds a request at most this long: well under common proxy idle timeouts. */
 const MAX_WAIT_SECONDS = 30;
 const MAX_EVENTS_PAGE = 500;
@@ -27,7 +32,12 @@ export const SendBody = z.object({ receiverId: id, content: z.string(), clientMe
 export const EventsQuery = z.object({
   after: z.string().max(64).optional(),
   limit: queryInt(MAX_EVENTS_PAGE).default(DEFAULT_EVENTS_PAGE),
-  wait: z.string().regex(/^[0-9]{1,2}$/, 'must be whole seconds').transform(Number).pipe(z.number().max(MAX_WAIT_SECONDS)).default(0),
+  wait: z
+    .string()
+    .regex(/^[0-9]{1,2}$/, 'must be whole seconds')
+    .transform(Number)
+    .pipe(z.number().max(MAX_WAIT_SECONDS))
+    .default(0),
 });
 
 /** `raw` checked against `schema`; the first problem becomes INVALID_MESSAGE naming the field. */
