@@ -39,6 +39,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   const bus = createBus({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
   const store = createSharedStore({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  await store.ready();
   const { windowMs } = config.rateLimits;
   const limits = createRateLimits({
     limits: {
