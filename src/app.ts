@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createGraphQLTransport } from './transports/graphql.ts';
 import { createJsonSocketTransport } from './transports/json-socket/index.ts';
+import { createDemoHandler } from './transports/demo.ts';
 import { createOpsHandler } from './transports/ops.ts';
 import { createRestHandler } from './transports/rest.ts';
 import { isEventStream, pathnameOf, resolveClientIp } from './transports/http-util.ts';
@@ -94,12 +95,14 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     metricsAccess: { served: config.metricsToken !== undefined || !config.production, token: config.metricsToken },
   });
   const rest = createRestHandler({ domain, logger, maxBodyBytes: MAX_FRAME_BYTES, origins });
+  const demo = createDemoHandler({ logger });
 
   const server = createServer((req, res) => {
     resolveClientIp(req, config.trustProxy);
     const pathname = pathnameOf(req);
     if (ops(pathname, req, res)) return;
     if (rest(pathname, req, res)) return;
+    if (config.demo && demo(pathname, req, res)) return;
     if (isEventStream(req)) {
       eventStreams.add(res);
       res.once('close', () => eventStreams.delete(res));

@@ -58,6 +58,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_GRAPHQL_PER_MIN: int(600),
   GRAPHQL_INTROSPECTION: flag.optional(),
   GRAPHIQL: flag.optional(),
+  DEMO: flag.optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RATE_LIMIT_WINDOW_MS: int(60_000, 1),
   LOGIN_FAILURES_PER_ACCOUNT: int(10),
@@ -119,6 +120,8 @@ export interface Config {
     /** The GraphiQL page on GET /graphql; off in production unless enabled. */
     graphiql: boolean;
   };
+  /** The demo web app on GET /demo; off in production unless enabled. */
+  demo: boolean;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; unset in production, /metrics is off. */
   metricsToken?: string;
   messageMaxLength: number;
@@ -181,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
       introspection: e.GRAPHQL_INTROSPECTION ?? !production,
       graphiql: e.GRAPHIQL ?? !production,
     },
+    demo: e.DEMO ?? !production,
     metricsToken: e.METRICS_TOKEN,
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,

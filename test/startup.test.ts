@@ -47,6 +47,7 @@ describe('configuration', () => {
     [{ JWT_SECRET: `${'x1y2z3w4'.repeat(4)}\n` }, 'JWT_SECRET'],
     [{ RATE_LIMIT_GRAPHQL_PER_MIN: '-1' }, 'RATE_LIMIT_GRAPHQL_PER_MIN'],
     [{ GRAPHIQL: 'yes' }, 'GRAPHIQL'],
+    [{ DEMO: 'yes' }, 'DEMO'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
   ])('refuses %o naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

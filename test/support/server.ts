@@ -1,4 +1,5 @@
-// Real servers for tests: createApp on port 0, with a temporary DATA_DIR unless the test passes one.
+// Real servers for tests: createApp on port 0 (or the port of a server the test restarts), with a temporary DATA_DIR
+// unless the test passes one.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,7 +38,7 @@ export function captureLogs(): { logger: Logger; records: { level: number; msg: 
 /** pino's number for the error level: records at or above it are errors. */
 export const ERROR_LEVEL = 50;
 
-export async function startServer(options: { backend?: Backend; dataDir?: string; env?: Env; logger?: Logger } = {}): Promise<TestServer> {
+export async function startServer(options: { backend?: Backend; dataDir?: string; env?: Env; logger?: Logger; port?: number } = {}): Promise<TestServer> {
   const backend = options.backend ?? defaultBackend;
   const ownDir = options.dataDir ? undefined : await tempDir();
   const config = loadConfig({
@@ -56,7 +57,7 @@ export async function startServer(options: { backend?: Backend; dataDir?: string
     ...options.env,
   });
   const app = await createApp(config, { logger: options.logger });
-  const url = await app.listen(0, '127.0.0.1');
+  const url = await app.listen(options.port ?? 0, '127.0.0.1');
   return {
     app,
     url,
