@@ -38,7 +38,12 @@ async function openEventStream(url: string, token: string, query = 'subscription
     if (done) throw new Error(`SSE stream ended without an event: ${buffer}`);
     buffer += value;
     const match = /^data: (.+)$/m.exec(buffer);
-    if (match) return { status: res.status, first: JSON.parse(match[1]!) as { data?: unknown; errors?: { extensions: { code: string } }[] }, close: () => abort.abort() };
+    if (match)
+      return {
+        status: res.status,
+        first: JSON.parse(match[1]!) as { data?: unknown; errors?: { extensions: { code: string } }[] },
+        close: () => abort.abort(),
+      };
   }
 }
 
@@ -101,7 +106,9 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const [alice, bob] = await Promise.all([registerUser(a().url), registerUser(a().url)]);
     const send = async (i: number) => {
       const result = await gql(servers[i % 2]!.url, op.SEND, { to: bob.id, c: `m${i}` }, alice.token);
-      return result.errors ? { code: result.errors[0]!.extensions!.code, retryAfterMs: result.errors[0]!.extensions!.retryAfterMs! } : { code: 'ok', retryAfterMs: 0 };
+      return result.errors
+        ? { code: result.errors[0]!.extensions!.code, retryAfterMs: result.errors[0]!.extensions!.retryAfterMs! }
+        : { code: 'ok', retryAfterMs: 0 };
     };
     expect((await send(0)).code).toBe('ok');
     // Taken after the first send was counted, so that every deadline below has it on the safe side.
@@ -124,7 +131,8 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
 
   it('does not count sends to users that do not exist against the quota', async () => {
     const [alice, bob] = await Promise.all([registerUser(a().url), registerUser(a().url)]);
-    for (let i = 0; i < 5; i++) expect(await gqlErrorCode(servers[i % 2]!.url, op.SEND, { to: 2_000_000_000 - i, c: 'anyone?' }, alice.token)).toBe('NOT_FOUND');
+    for (let i = 0; i < 5; i++)
+      expect(await gqlErrorCode(servers[i % 2]!.url, op.SEND, { to: 2_000_000_000 - i, c: 'anyone?' }, alice.token)).toBe('NOT_FOUND');
     for (let i = 0; i < 3; i++) await gqlOk(servers[i % 2]!.url, op.SEND, { to: bob.id, c: `m${i}` }, alice.token);
     expect(await gqlErrorCode(a().url, op.SEND, { to: bob.id, c: 'one too many' }, alice.token)).toBe('RATE_LIMIT');
   });
@@ -135,7 +143,11 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const jsonOnA = await connectJsonSocket(a().wsUrl, carol);
     const wsOnB = await connectGraphQLWs(b().wsUrl, { token: carol.token });
     const sseOnA = await openEventStream(a().url, carol.token);
-    closers.push(() => jsonOnA.close(), () => wsOnB.close(), () => sseOnA.close());
+    closers.push(
+      () => jsonOnA.close(),
+      () => wsOnB.close(),
+      () => sseOnA.close(),
+    );
     expect(sseOnA.first).toEqual({ data: { unreadMessageCount: 0 } });
     expect((await scrape(a().url))('rt_active_connections', { transport: 'sse' })).toBe(1);
 
@@ -198,10 +210,26 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await expect(crashed!.admit(userId)).rejects.toMatchObject({ code: 'RATE_LIMIT' });
       release();
-      await eventually('the released slot is free', async () => crashed!.admit(userId).then(() => true, () => false), 5000);
+      await eventually(
+        'the released slot is free',
+        async () =>
+          crashed!.admit(userId).then(
+            () => true,
+            () => false,
+          ),
+        5000,
+      );
       // The instance holding it now stops renewing, as a crashed one would: its connection stops counting.
       crashed!.close();
-      await eventually('the unrenewed lease runs out', async () => live!.admit(userId).then(() => true, () => false), 5000);
+      await eventually(
+        'the unrenewed lease runs out',
+        async () =>
+          live!.admit(userId).then(
+            () => true,
+            () => false,
+          ),
+        5000,
+      );
     } finally {
       for (const connections of [live, crashed]) connections!.close();
       await Promise.all(stores.map((store) => store.close()));
@@ -216,7 +244,10 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const subscribe = () => {
       const values = new Inbox<unknown>();
       const errors = new Inbox<unknown>();
-      const stop = client.subscribe({ query: 'subscription { unreadMessageCount }' }, { next: (v) => values.push(v), error: (e) => errors.push(e), complete: () => undefined });
+      const stop = client.subscribe(
+        { query: 'subscription { unreadMessageCount }' },
+        { next: (v) => values.push(v), error: (e) => errors.push(e), complete: () => undefined },
+      );
       return { values, errors, stop };
     };
     const live = [];
@@ -332,7 +363,6 @@ describe('avatar and thumbnail URLs', () => {
     const good = await mintToken({ sub: String(id), username, avatarUrl: '/avatars/./minted.jpg' });
     expect((await gqlOk(server.url, '{ me { id avatarUrl } }', {}, good)).me).toEqual({ id, avatarUrl: '/avatars/minted.jpg' });
   });
-
 });
 
 // Item 12: login answers alike for known and unknown users, and an account is throttled from any address.

@@ -43,7 +43,11 @@ export function createConnections(deps: { store: SharedStore; maxPerUser: number
   const key = (userId: number) => `conn:${userId}`;
 
   const renewer = setInterval(() => {
-    for (const [userId, ids] of open) void store.attempt((run) => run(RENEW, [key(userId)], [leaseMs, ...ids]), () => undefined);
+    for (const [userId, ids] of open)
+      void store.attempt(
+        (run) => run(RENEW, [key(userId)], [leaseMs, ...ids]),
+        () => undefined,
+      );
   }, leaseMs / 3).unref();
 
   return {
@@ -65,7 +69,10 @@ export function createConnections(deps: { store: SharedStore; maxPerUser: number
       return () => {
         if (!ids.delete(id)) return;
         if (!ids.size && open.get(userId) === ids) open.delete(userId);
-        void store.attempt((run) => run(RELEASE, [key(userId)], [id]), () => undefined);
+        void store.attempt(
+          (run) => run(RELEASE, [key(userId)], [id]),
+          () => undefined,
+        );
       };
     },
 

@@ -1,8 +1,8 @@
 import SchemaBuilder from '@pothos/core';
-import RelayPlugin from '@pothos/plugin-relay';
 import type { Domain } from '../domain/index.ts';
 import type { Session } from '../domain/accounts.ts';
 import type { Bus } from '../events/bus.ts';
+import type { StreamItem } from '../domain/streams.ts';
 
 export interface GraphQLContext {
   domain: Domain;
@@ -12,8 +12,8 @@ export interface GraphQLContext {
   session(): Promise<Session>;
   /** On a socket: closes it when a subscription's reader fell too far behind (a client that stopped reading). */
   slowConsumer?(): void;
-  /** On a socket: a stream position was handed to the socket (the transport acknowledges it once read). */
-  streamWritten?(position: number): void;
+  /** An item of the user's stream was handed to the transport (which acknowledges positions once read). */
+  streamWritten?(item: StreamItem): void;
   /** `load` run once per operation and key: repeats of a field under aliases read the database once. */
   once<T>(key: string, load: () => Promise<T>): Promise<T>;
   /** On a graphql-ws socket: checks a newer token of the same user and moves the socket's expiry to it. */
@@ -26,19 +26,8 @@ export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date | string } };
   DefaultFieldNullability: false;
-  DefaultEdgesNullability: false;
-  DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin],
   defaultFieldNullability: false,
-  relay: {
-    clientMutationId: 'omit',
-    cursorType: 'String',
-    nodeQueryOptions: false,
-    nodesQueryOptions: false,
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
-  },
 });
 
 builder.scalarType('DateTime', {
@@ -50,3 +39,12 @@ builder.scalarType('DateTime', {
     return date;
   },
 });
+
+/**
+ * The resolver of a field that needs a signed-in caller: `resolve` gets the caller's user id first, and the field
+ * fails with UNAUTHORIZED when the request carries no valid token.
+ */
+export const authed =
+  <A, R>(resolve: (userId: number, args: A, ctx: GraphQLContext) => Promise<R> | R) =>
+  async (_parent: unknown, args: A, ctx: GraphQLContext): Promise<R> =>
+    resolve((await ctx.session()).userId, args, ctx);

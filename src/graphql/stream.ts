@@ -4,7 +4,7 @@ import type { StreamItem } from '../domain/streams.ts';
 import { atExpiry } from '../auth/tokens.ts';
 
 /** Items a subscriber may leave unread before its stream gives up on it (a client that stopped reading). */
-export const MAX_UNREAD_ITEMS = 256;
+const MAX_UNREAD_ITEMS = 256;
 
 /** A StreamItem, or the note that the cursor asked for could not be resumed (the client refetches its lists). */
 export type SubscriptionItem = StreamItem | { cursor: string; event: { kind: 'resync' } };
@@ -27,7 +27,7 @@ export async function subscribeToStream(
     const cancelExpiry = ctx.streamsEndAtExpiry ? atExpiry(exp, () => stop()) : undefined;
     let unread = 0;
     const deliver = (item: SubscriptionItem): Promise<void> | undefined => {
-      if ('position' in item && item.position) ctx.streamWritten?.(item.position);
+      if ('position' in item) ctx.streamWritten?.(item);
       if (++unread > MAX_UNREAD_ITEMS) {
         ctx.slowConsumer?.();
         stop();

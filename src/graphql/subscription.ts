@@ -10,6 +10,7 @@ const only = (kind: UserEventKind) => (item: StreamItem) => item.event.kind === 
 const eventOf = <K extends UserEventKind>(item: SubscriptionItem, _kind: K) => item.event as UserEventOf<K>;
 
 builder.subscriptionType({
+  description: 'Your events as they happen, over graphql-ws or server-sent events; authenticated like queries.',
   fields: (t) => ({
     userEvents: t.field({
       type: UserEventItem,
