@@ -11,6 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/support/skipped-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Each file starts its own servers; two cores run two files at a time well.

@@ -23,7 +23,7 @@ const LIFETIME_MS = 15 * 60_000; // a forgotten worker still ends
 setTimeout(() => process.exit(2), LIFETIME_MS).unref();
 
 let init: Init;
-let specs: ConnectSpec[] = [];
+const specs: ConnectSpec[] = [];
 let conns: Conn[] = [];
 let closedEarly = 0;
 

@@ -157,7 +157,10 @@ async function openLoop(rate: number, duration: number, ramp: number, maxCount: 
   for (;;) {
     const s = (now() - t0) / 1000;
     if (s >= duration || issued >= maxCount) break;
-    if (!steady && s >= ramp) (steady = true), onSteady();
+    if (!steady && s >= ramp) {
+      steady = true;
+      onSteady();
+    }
     const target = Math.min(maxCount, Math.floor(due(s)));
     while (issued < target) fire(issued++);
     await sleep(1);

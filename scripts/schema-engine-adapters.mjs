@@ -173,10 +173,9 @@ export async function lockDataDir(dir, waitMs = 15_000) {
       continue;
     }
     if (Date.now() > deadline) {
-      throw Object.assign(
-        new Error(`The PGlite data directory ${dir} is in use by process ${holder} (lock file ${lockPath}). Stop that process first.`),
-        { code: 'P1001' },
-      );
+      throw Object.assign(new Error(`The PGlite data directory ${dir} is in use by process ${holder} (lock file ${lockPath}). Stop that process first.`), {
+        code: 'P1001',
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

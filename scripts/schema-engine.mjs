@@ -91,7 +91,7 @@ function pgError(error, { host = 'localhost', port = 5432, user }, database) {
   const known = {
     '3D000': ['P1003', `Database \`${database}\` does not exist on the database server at \`${at}\`.`],
     '28P01': ['P1000', `Authentication failed against database server at \`${host}\`, the provided database credentials for \`${user}\` are not valid.`],
-    '28000': ['P1000', `Authentication failed against database server at \`${host}\`, the provided database credentials for \`${user}\` are not valid.`],
+    28000: ['P1000', `Authentication failed against database server at \`${host}\`, the provided database credentials for \`${user}\` are not valid.`],
     '42P04': ['P1009', `Database \`${database}\` already exists on the database server at \`${at}\``],
     ECONNREFUSED: ['P1001', `Can't reach database server at \`${at}\``],
     ENOTFOUND: ['P1001', `Can't reach database server at \`${at}\``],
@@ -257,7 +257,9 @@ function rpcError(error) {
   const panic = error instanceof WebAssembly.RuntimeError;
   if (panic && lastPanic) error = new Error(lastPanic);
   // The wasm engine appends a span trace ("   0: schema_engine_wasm::...") that the native one keeps out.
-  const message = String(error?.message ?? error).replace(/\n\s*0: [\s\S]*$/, '').trimEnd();
+  const message = String(error?.message ?? error)
+    .replace(/\n\s*0: [\s\S]*$/, '')
+    .trimEnd();
   return {
     code: 4466,
     message: panic ? message : 'An error happened. Check the data field for details.',

@@ -20,7 +20,7 @@ import { createRestHandler } from './transports/rest.ts';
 import { isEventStream, pathnameOf, resolveClientIp } from './transports/http-util.ts';
 import { createUpgradeHandler } from './transports/upgrade.ts';
 
-export const MAX_FRAME_BYTES = 64 * 1024;
+const MAX_FRAME_BYTES = 64 * 1024;
 
 export interface App {
   server: Server;
@@ -40,6 +40,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   const bus = createBus({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
   const store = createSharedStore({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  await store.ready();
   const { windowMs } = config.rateLimits;
   const limits = createRateLimits({
     limits: {

@@ -7,13 +7,16 @@ const url = (protocols: string[]) =>
   z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -168,7 +171,9 @@ export function loadConfig(env: Env = process.env): Config {
       pongTimeoutMs: e.WS_PONG_TIMEOUT_MS,
       idleTimeoutMs: e.WS_IDLE_TIMEOUT_MS,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
-      allowedOrigins: e.WS_ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+      allowedOrigins: e.WS_ALLOWED_ORIGINS?.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
     },
     typingTimeoutMs: e.TYPING_TIMEOUT_MS,
     rateLimits: {

@@ -10,7 +10,7 @@ if (!DATABASE_URL) announceSkip('first-use race on PostgreSQL', 'DATABASE_URL');
 
 /** Resolves once some session waits for a lock (the request reached the held row); bounded in time. */
 async function waitForLockWaiter(client: pg.Client) {
-  for (const started = Date.now(); Date.now() - started < 10_000; ) {
+  for (const started = Date.now(); Date.now() - started < 10_000;) {
     const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`);
     if (rows[0].n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -49,7 +49,11 @@ describe.runIf(DATABASE_URL)('first use of a token minted elsewhere', () => {
 
   it('still refuses a username that belongs to another user', async () => {
     const taken = uniqueName('taken');
-    await holder.query('INSERT INTO "User" ("id", "username", "usernameKey") VALUES ($1, $2, $3)', [1_000_000 + Math.floor(Math.random() * 400_000_000), taken, taken]);
+    await holder.query('INSERT INTO "User" ("id", "username", "usernameKey") VALUES ($1, $2, $3)', [
+      1_000_000 + Math.floor(Math.random() * 400_000_000),
+      taken,
+      taken,
+    ]);
     const token = await mintToken({ sub: String(1_950_000_000 + Math.floor(Math.random() * 1000)), username: taken });
     await expect(server.app.domain.accounts.authenticate(token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });

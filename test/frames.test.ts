@@ -21,7 +21,10 @@ const notification = {
 
 // Keyed by kind, so a new event kind fails to compile here until it has a row.
 const table: { [K in UserEventKind]: [UserEventOf<K>, unknown] } = {
-  messageNew: [{ kind: 'messageNew', message }, { type: 'message:new', data: message }],
+  messageNew: [
+    { kind: 'messageNew', message },
+    { type: 'message:new', data: message },
+  ],
   messageSeen: [
     { kind: 'messageSeen', receipt: { messageIds: [456, 457], seenBy: 789, seenAt: at } },
     { type: 'message:seen', data: { messageIds: [456, 457], seenBy: 789, seenAt: at } },
@@ -30,13 +33,22 @@ const table: { [K in UserEventKind]: [UserEventOf<K>, unknown] } = {
     { kind: 'typing', typing: { userId: 123, conversationWith: 789, isTyping: true } },
     { type: 'message:typing', data: { userId: 123, conversationWith: 789, isTyping: true } },
   ],
-  unreadMessageCount: [{ kind: 'unreadMessageCount', count: 3 }, { type: 'message:unread_count', data: { count: 3 } }],
-  notificationNew: [{ kind: 'notificationNew', notification }, { type: 'notification:new', data: notification }],
+  unreadMessageCount: [
+    { kind: 'unreadMessageCount', count: 3 },
+    { type: 'message:unread_count', data: { count: 3 } },
+  ],
+  notificationNew: [
+    { kind: 'notificationNew', notification },
+    { type: 'notification:new', data: notification },
+  ],
   notificationSeen: [
     { kind: 'notificationSeen', seen: { notificationIds: [789, 790], seenAt: at } },
     { type: 'notification:seen', data: { notificationIds: [789, 790], seenAt: at } },
   ],
-  unseenCount: [{ kind: 'unseenCount', count: 5 }, { type: 'notification:unseen_count', data: { count: 5 } }],
+  unseenCount: [
+    { kind: 'unseenCount', count: 5 },
+    { type: 'notification:unseen_count', data: { count: 5 } },
+  ],
   presence: [
     { kind: 'presence', presence: { userId: 123, status: 'offline', online: false, lastActiveAt: at } },
     { type: 'presence:update', data: { userId: 123, status: 'offline', online: false, lastActiveAt: at } },
@@ -81,7 +93,16 @@ describe('docs/asyncapi.yaml', () => {
   it('describes exactly the client frames the server parses', async () => {
     const spec = await loadAsyncApi();
     const documented = spec.framesOf('client').map((f) => f.type);
-    expect(documented.sort()).toEqual(['auth:refresh', 'message:mark_seen', 'message:typing', 'notification:mark_seen', 'ping', 'pong', 'presence:subscribe', 'presence:unsubscribe']);
+    expect(documented.sort()).toEqual([
+      'auth:refresh',
+      'message:mark_seen',
+      'message:typing',
+      'notification:mark_seen',
+      'ping',
+      'pong',
+      'presence:subscribe',
+      'presence:unsubscribe',
+    ]);
     for (const type of documented) expect(() => parseClientFrame(JSON.stringify({ type }))).not.toThrow(/Unknown frame type/);
     expect(() => parseClientFrame(JSON.stringify({ type: 'message:send' }))).toThrow(/Unknown frame type/);
   });

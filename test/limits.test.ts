@@ -43,7 +43,12 @@ describe.runIf(enabled)('rate limits across three instances', () => {
     // The limit is Alice's alone: Carol still sends, and Bob's next message is hers (nothing over the limit came).
     await gqlOk(servers[2]!.url, op.SEND, { to: bob.id, c: 'from carol' }, carol.token);
     expect((await inbox.next()).messageNew.content).toBe('from carol');
-    const stored = await gqlOk(servers[0]!.url, 'query($w: Int!) { messages(withUserId: $w, first: 100) { edges { node { id } } } }', { w: alice.id }, bob.token);
+    const stored = await gqlOk(
+      servers[0]!.url,
+      'query($w: Int!) { messages(withUserId: $w, first: 100) { edges { node { id } } } }',
+      { w: alice.id },
+      bob.token,
+    );
     expect(stored.messages.edges).toHaveLength(5);
   });
 

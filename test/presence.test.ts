@@ -302,7 +302,7 @@ describe.runIf(DATABASE_URL)('presence', () => {
     await eventually('the gauge is back', async () => (await scrape(b.url))('rt_online_users') === before, 5000);
   });
 
-  it('keeps to each instance\'s own connections while Redis is down', { timeout: 30_000 }, async () => {
+  it("keeps to each instance's own connections while Redis is down", { timeout: 30_000 }, async () => {
     const { watcher, user } = await pair();
     await redis.stop();
     try {

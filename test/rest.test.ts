@@ -1,4 +1,4 @@
-// Contract section 5: the REST fallback over real HTTP, on PostgreSQL when DATABASE_URL is set, else PGlite.
+// docs/protocol.md, "REST fallback": over real HTTP, on PostgreSQL when DATABASE_URL is set, else PGlite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, announceSkip } from './support/env.ts';
@@ -75,7 +75,15 @@ describe('REST /api/v1', () => {
       const aliceInbox = await subscribe(alice, op.SUB_MESSAGE_NEW);
 
       const sent = await send(alice, bob, '  Hello over <b>REST</b>  ');
-      expect(sent).toEqual({ id: expect.any(Number), senderId: alice.id, receiverId: bob.id, content: 'Hello over REST', createdAt: ISO, seen: false, seenAt: null });
+      expect(sent).toEqual({
+        id: expect.any(Number),
+        senderId: alice.id,
+        receiverId: bob.id,
+        content: 'Hello over REST',
+        createdAt: ISO,
+        seen: false,
+        seenAt: null,
+      });
       expect((await bobInbox.next()).messageNew).toEqual(sent);
       // Sentinel: the next thing Alice receives is what Bob sent her afterwards, not her own message.
       const reply = await send(bob, alice, 'hi back');
@@ -239,6 +247,9 @@ describe('REST /api/v1', () => {
 
     it('400 INVALID_MESSAGE on bad JSON, bad fields and bad query parameters', async () => {
       const post = (path: string, body: unknown) => rest('POST', path, { token: alice.token, body, headers: { 'content-type': 'application/json' } });
+      const get = (path: string) => rest('GET', path, { token: alice.token });
+      // Other tests of this block send between the same two users: compare with what was there before.
+      const storedBefore = (await get(`/messages?with=${bob.id}`)).body.messages;
       const bad: Promise<Reply>[] = [
         post('/messages', '{"receiverId": 1,'),
         post('/messages', []),
@@ -257,7 +268,6 @@ describe('REST /api/v1', () => {
         post('/notifications/seen', { notificationIds: [-1] }),
         post('/notifications/seen', { notificationIds: {} }),
       ];
-      const get = (path: string) => rest('GET', path, { token: alice.token });
       for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=1.5', 'limit=1e1', 'limit=', 'before=-1', 'before=0', 'before=99999999999']) {
         bad.push(get(`/notifications?${query}`), get(`/messages/inbox?${query}`), get(`/messages?with=${bob.id}&${query}`));
       }
@@ -267,9 +277,10 @@ describe('REST /api/v1', () => {
       // The message names the field; nothing was stored.
       expect((await post('/messages', { receiverId: 'x', content: 'x' })).body.error.message).toMatch(/receiverId/);
       expect((await get('/notifications?limit=500')).body.error.message).toMatch(/limit/);
-      expect((await get(`/messages?with=${bob.id}`)).body.messages).toEqual([]);
+      expect((await get(`/messages?with=${bob.id}`)).body.messages).toEqual(storedBefore);
       // Limits at the edges and extra parameters (cache busters) are fine.
-      for (const query of ['limit=1', 'limit=100', 'unseenOnly=false', 'unseenOnly=1', '_=12345']) expect((await get(`/notifications?${query}`)).status).toBe(200);
+      for (const query of ['limit=1', 'limit=100', 'unseenOnly=false', 'unseenOnly=1', '_=12345'])
+        expect((await get(`/notifications?${query}`)).status).toBe(200);
     });
 
     it('404 NOT_FOUND for an unknown receiver and for unknown routes', async () => {
@@ -314,6 +325,7 @@ describe('REST /api/v1', () => {
 
     it('413 for a body over 64 KiB, declared or streamed, storing nothing', async () => {
       const big = JSON.stringify({ receiverId: bob.id, content: 'x'.repeat(70 * 1024) });
+      const storedBefore = (await rest('GET', `/messages?with=${bob.id}`, { token: alice.token })).body.messages;
       const declared = await rest('POST', '/messages', { token: alice.token, body: big, headers: { 'content-type': 'application/json' } });
       expectError(declared, 413, 'INVALID_MESSAGE');
 
@@ -327,7 +339,7 @@ describe('REST /api/v1', () => {
       });
       const streamed = await rest('POST', '/messages', { token: alice.token, body: stream, headers: { 'content-type': 'application/json' } });
       expectError(streamed, 413, 'INVALID_MESSAGE');
-      expect((await rest('GET', `/messages?with=${bob.id}`, { token: alice.token })).body.messages).toEqual([]);
+      expect((await rest('GET', `/messages?with=${bob.id}`, { token: alice.token })).body.messages).toEqual(storedBefore);
     });
 
     it('415 for a POST whose body is not declared as JSON', async () => {
@@ -339,9 +351,10 @@ describe('REST /api/v1', () => {
       // A charset parameter and +json types are JSON.
       const ok = await rest('POST', '/messages', { token: alice.token, body, headers: { 'content-type': 'application/json; charset=utf-8' } });
       expect(ok.status).toBe(201);
-      expect((await rest('POST', '/notifications/seen', { token: alice.token, body: '{}', headers: { 'content-type': 'application/merge-patch+json' } })).status).toBe(200);
+      expect(
+        (await rest('POST', '/notifications/seen', { token: alice.token, body: '{}', headers: { 'content-type': 'application/merge-patch+json' } })).status,
+      ).toBe(200);
     });
-
   });
 });
 

@@ -61,7 +61,12 @@ describe.runIf(enabled)('two instances on PostgreSQL + Redis', () => {
 
     await gqlOk(one.url, op.LIKE, { v: video.id }, fan.token);
     for (const inbox of [onTwo, onOne]) {
-      expect((await inbox.next()).notificationNew).toMatchObject({ type: 'LIKE', refId: video.id, actor: { id: fan.id }, target: { id: video.id, title: 'cross' } });
+      expect((await inbox.next()).notificationNew).toMatchObject({
+        type: 'LIKE',
+        refId: video.id,
+        actor: { id: fan.id },
+        target: { id: video.id, title: 'cross' },
+      });
     }
     expect((await unseen.next()).unseenCount).toBe(1);
     // Exactly once each, despite the relay through Redis: the next event is the next action.

@@ -1,5 +1,5 @@
 // schema.graphql is generated from the Pothos schema; this fails when the committed file drifts from the code,
-// and pins the names of contract section 3 that clients rely on.
+// and pins the names and types that clients rely on.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { buildSchema, isObjectType } from 'graphql';
@@ -12,7 +12,7 @@ describe('schema.graphql', () => {
     expect(committed).toBe(printedSchema());
   });
 
-  it('has every name of the contract with its type', () => {
+  it('has every name clients rely on, with its type', () => {
     const schema = buildSchema(committed);
     const field = (type: string, name: string) => {
       const t = schema.getType(type);
@@ -29,9 +29,24 @@ describe('schema.graphql', () => {
     expectFields('User', { id: 'Int!', username: 'String!', avatarUrl: 'String' });
     expectFields('Video', { id: 'Int!', title: 'String!', thumbUrl: 'String', owner: 'User!' });
     expectFields('Comment', { id: 'Int!', content: 'String!', author: 'User!', video: 'Video!', parentId: 'Int', createdAt: 'DateTime!' });
-    expectFields('Message', { id: 'Int!', senderId: 'Int!', receiverId: 'Int!', content: 'String!', createdAt: 'DateTime!', seen: 'Boolean!', seenAt: 'DateTime' });
+    expectFields('Message', {
+      id: 'Int!',
+      senderId: 'Int!',
+      receiverId: 'Int!',
+      content: 'String!',
+      createdAt: 'DateTime!',
+      seen: 'Boolean!',
+      seenAt: 'DateTime',
+    });
     expectFields('Notification', {
-      id: 'Int!', userId: 'Int!', type: 'NotificationType!', refId: 'Int!', createdAt: 'DateTime!', seen: 'Boolean!', actor: 'Actor!', target: 'NotificationTarget!',
+      id: 'Int!',
+      userId: 'Int!',
+      type: 'NotificationType!',
+      refId: 'Int!',
+      createdAt: 'DateTime!',
+      seen: 'Boolean!',
+      actor: 'Actor!',
+      target: 'NotificationTarget!',
     });
     expectFields('Actor', { id: 'Int!', username: 'String!', avatarUrl: 'String' });
     expectFields('NotificationTarget', { type: 'String!', id: 'Int!', title: 'String', thumbUrl: 'String' });
@@ -43,7 +58,8 @@ describe('schema.graphql', () => {
     expect(schema.getType('NotificationType')!.toString()).toBe('NotificationType');
     expect((schema.getType('NotificationType') as any).getValues().map((v: any) => v.name)).toEqual(['COMMENT', 'FOLLOW', 'LIKE', 'MENTION', 'REPLY']);
 
-    const startsWith = (type: string, name: string, prefix: string) => expect(field(type, name).startsWith(prefix), `${type}.${name}: ${field(type, name)}`).toBe(true);
+    const startsWith = (type: string, name: string, prefix: string) =>
+      expect(field(type, name).startsWith(prefix), `${type}.${name}: ${field(type, name)}`).toBe(true);
     expect(field('Query', 'me')).toBe('User!');
     startsWith('Query', 'conversations', 'ConversationConnection!(');
     startsWith('Query', 'messages', 'MessageConnection!(');
@@ -52,6 +68,10 @@ describe('schema.graphql', () => {
     startsWith('Query', 'notifications', 'NotificationConnection!(');
     expect(field('Query', 'notifications')).toContain('unseenOnly: Boolean');
     expect(field('Query', 'unseenNotificationCount')).toBe('Int!');
+    // Forward pagination only: `last`/`before` are not offered (rather than offered and refused).
+    expect(field('Query', 'conversations')).toBe('ConversationConnection!(after: String, first: Int)');
+    expect(field('Query', 'messages')).toBe('MessageConnection!(after: String, first: Int, withUserId: Int!)');
+    expect(field('Query', 'notifications')).toBe('NotificationConnection!(after: String, first: Int, unseenOnly: Boolean)');
     for (const connection of ['ConversationConnection', 'MessageConnection', 'NotificationConnection']) {
       expect(field(connection, 'pageInfo')).toBe('PageInfo!');
       expect(field(field(connection, 'edges').replace(/[[\]!]/g, ''), 'cursor')).toBe('String!');

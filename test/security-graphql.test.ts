@@ -77,7 +77,9 @@ describe('documents are bounded before they are parsed (issue 8, items 1 and 3)'
   });
 
   it('keeps the heap flat across 50 unique attack documents', async () => {
-    const documents = Array.from({ length: 17 }, (_, i) => Object.values(attacks(`h${i}`)).slice(3)).flat().slice(0, 50);
+    const documents = Array.from({ length: 17 }, (_, i) => Object.values(attacks(`h${i}`)).slice(3))
+      .flat()
+      .slice(0, 50);
     await post(server.url, documents[0]!); // warms the code paths, so only what is kept shows
     gc();
     const before = process.memoryUsage().heapUsed;
@@ -101,9 +103,14 @@ describe('documents are bounded before they are parsed (issue 8, items 1 and 3)'
     const directives = await post(server.url, included(11));
     expect(directives.status).toBe(400);
     expect(directives.text).toMatch(/Directives limit of 10 exceeded/);
-    expect(Object.keys((await gqlOk(server.url, included(10))))).toHaveLength(10);
+    expect(Object.keys(await gqlOk(server.url, included(10)))).toHaveLength(10);
     const padded = JSON.stringify({ query: `{ __typename }${' '.repeat(64 * KiB)}` });
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: padded, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: padded,
+      signal: AbortSignal.timeout(5000),
+    });
     expect(res.status).toBe(413);
   });
 
@@ -114,7 +121,10 @@ describe('documents are bounded before they are parsed (issue 8, items 1 and 3)'
       const refusal = (query: string) =>
         withTimeout(
           new Promise<string>((resolve) =>
-            socket.client.subscribe({ query }, { next: () => resolve('answered'), error: (err) => resolve(JSON.stringify(err)), complete: () => resolve('completed') }),
+            socket.client.subscribe(
+              { query },
+              { next: () => resolve('answered'), error: (err) => resolve(JSON.stringify(err)), complete: () => resolve('completed') },
+            ),
           ),
           3000,
           'graphql-ws answer',
@@ -124,7 +134,10 @@ describe('documents are bounded before they are parsed (issue 8, items 1 and 3)'
       expect(await refusal(`{ ${repeat(16, (i) => `a${i}: unreadMessageCount`)} }`)).toMatch(/Aliases limit of 15 exceeded/);
       const two = await withTimeout(
         new Promise<string>((resolve) =>
-          socket.client.subscribe({ query: 'query a { __typename } query b { __typename }', operationName: 'a' }, { next: () => resolve('answered'), error: (err) => resolve(JSON.stringify(err)), complete: () => undefined }),
+          socket.client.subscribe(
+            { query: 'query a { __typename } query b { __typename }', operationName: 'a' },
+            { next: () => resolve('answered'), error: (err) => resolve(JSON.stringify(err)), complete: () => undefined },
+          ),
         ),
         3000,
         'graphql-ws answer',
@@ -218,7 +231,12 @@ describe.runIf(twoInstances)('GraphQL operations rate-limited across instances (
     const socket = await connectGraphQLWs(one.wsUrl, { token: alice.token });
     try {
       const answer = await withTimeout(
-        new Promise<unknown>((resolve) => socket.client.subscribe({ query: 'mutation { setTyping(conversationWith: 1, isTyping: false) }' }, { next: resolve, error: resolve, complete: () => undefined })),
+        new Promise<unknown>((resolve) =>
+          socket.client.subscribe(
+            { query: 'mutation { setTyping(conversationWith: 1, isTyping: false) }' },
+            { next: resolve, error: resolve, complete: () => undefined },
+          ),
+        ),
         3000,
         'graphql-ws answer',
       );
@@ -289,7 +307,10 @@ describe('tokens expire on graphql-ws and SSE too (issue 8, item 4)', () => {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expMs - Date.now() - 150)));
     // The frame leaves now; the server (in this process) cannot read it until this turn ends, after exp: it is
     // handled when the close-at-expiry timer has fired or is about to, on a socket that is still readable.
-    socket.client.subscribe({ query: `mutation { sendMessage(receiverId: ${bob.id}, content: "too late") { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    socket.client.subscribe(
+      { query: `mutation { sendMessage(receiverId: ${bob.id}, content: "too late") { id } }` },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
     while (Date.now() < expMs + 50) {
       // busy: holds the event loop past exp
     }
@@ -348,19 +369,34 @@ describe('production defaults (issue 8, item 10)', () => {
     expect((await gql(server.url, introspect)).errors?.[0]?.message).toMatch(/introspection/i);
     expect((await gql(server.url, '{ __typename }')).data).toEqual({ __typename: 'Query' });
     expect((await graphiql(server.url)).status).not.toBe(200);
-    const preflight = await fetch(`${server.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${server.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
 
-    const enabled = await start({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: 'true', WS_ALLOWED_ORIGINS: 'https://app.example', METRICS_TOKEN: 'metrics-token-0123456789' });
+    const enabled = await start({
+      NODE_ENV: 'production',
+      GRAPHQL_INTROSPECTION: 'true',
+      GRAPHIQL: 'true',
+      WS_ALLOWED_ORIGINS: 'https://app.example',
+      METRICS_TOKEN: 'metrics-token-0123456789',
+    });
     expect((await gqlOk(enabled.url, introspect)).__schema.queryType.name).toBe('Query');
     expect((await graphiql(enabled.url)).status).toBe(200);
     const allowed = await gql(enabled.url, '{ __typename }', {}, undefined, { origin: 'https://app.example' });
     expect(allowed.data).toEqual({ __typename: 'Query' });
-    const cors = await fetch(`${enabled.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const cors = await fetch(`${enabled.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(cors.headers.get('access-control-allow-credentials')).toBeNull();
-    const foreign = await fetch(`${enabled.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const foreign = await fetch(`${enabled.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
     // The REST fallback follows the same origins.
     const restFrom = (url: string, origin: string) => fetch(`${url}/api/v1/messages/inbox`, { headers: { origin }, signal: AbortSignal.timeout(5000) });
@@ -377,7 +413,10 @@ describe('production defaults (issue 8, item 10)', () => {
 
   it('never reflects an origin with credentials, outside production either', async () => {
     const server = await start({});
-    const preflight = await fetch(`${server.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${server.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
   });
 
@@ -430,7 +469,11 @@ describe('client errors are client errors (issue 8, item 11)', () => {
     for (const [query, variables, code] of graphqlCases) expect(await gqlErrorCode(server.url, query, variables, alice.token), query).toBe(code);
 
     const rest = (path: string, init: RequestInit = {}) =>
-      fetch(`${server.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
+      fetch(`${server.url}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+        signal: AbortSignal.timeout(5000),
+      });
     for (const res of [
       await rest(`/messages?with=1&before=${huge}`),
       await rest(`/notifications?before=${huge}`),

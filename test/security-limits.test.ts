@@ -7,7 +7,18 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, REDIS_URL, announceSkip } from './support/env.ts';
-import { connectGraphQLWs, gql, gqlErrorCode, gqlOk, mintToken, registerUser, uniqueName, openEventStream, Inbox, type GraphQLSocket } from './support/graphql.ts';
+import {
+  connectGraphQLWs,
+  gql,
+  gqlErrorCode,
+  gqlOk,
+  mintToken,
+  registerUser,
+  uniqueName,
+  openEventStream,
+  Inbox,
+  type GraphQLSocket,
+} from './support/graphql.ts';
 import { connectJsonSocket, openJsonSocket, type JsonSocket } from './support/json-socket.ts';
 import { OwnRedis } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
@@ -81,7 +92,9 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const [alice, bob] = await Promise.all([registerUser(a().url), registerUser(a().url)]);
     const send = async (i: number) => {
       const result = await gql(servers[i % 2]!.url, op.SEND, { to: bob.id, c: `m${i}` }, alice.token);
-      return result.errors ? { code: result.errors[0]!.extensions!.code, retryAfterMs: result.errors[0]!.extensions!.retryAfterMs! } : { code: 'ok', retryAfterMs: 0 };
+      return result.errors
+        ? { code: result.errors[0]!.extensions!.code, retryAfterMs: result.errors[0]!.extensions!.retryAfterMs! }
+        : { code: 'ok', retryAfterMs: 0 };
     };
     expect((await send(0)).code).toBe('ok');
     // Taken after the first send was counted, so that every deadline below has it on the safe side.
@@ -104,7 +117,8 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
 
   it('does not count sends to users that do not exist against the quota', async () => {
     const [alice, bob] = await Promise.all([registerUser(a().url), registerUser(a().url)]);
-    for (let i = 0; i < 5; i++) expect(await gqlErrorCode(servers[i % 2]!.url, op.SEND, { to: 2_000_000_000 - i, c: 'anyone?' }, alice.token)).toBe('NOT_FOUND');
+    for (let i = 0; i < 5; i++)
+      expect(await gqlErrorCode(servers[i % 2]!.url, op.SEND, { to: 2_000_000_000 - i, c: 'anyone?' }, alice.token)).toBe('NOT_FOUND');
     for (let i = 0; i < 3; i++) await gqlOk(servers[i % 2]!.url, op.SEND, { to: bob.id, c: `m${i}` }, alice.token);
     expect(await gqlErrorCode(a().url, op.SEND, { to: bob.id, c: 'one too many' }, alice.token)).toBe('RATE_LIMIT');
   });
@@ -115,7 +129,11 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const jsonOnA = await connectJsonSocket(a().wsUrl, carol);
     const wsOnB = await connectGraphQLWs(b().wsUrl, { token: carol.token });
     const sseOnA = await openEventStream(a().url, carol.token);
-    closers.push(() => jsonOnA.close(), () => wsOnB.close(), () => sseOnA.close());
+    closers.push(
+      () => jsonOnA.close(),
+      () => wsOnB.close(),
+      () => sseOnA.close(),
+    );
     expect(sseOnA.first).toEqual({ data: { unreadMessageCount: 0 } });
     expect((await scrape(a().url))('rt_active_connections', { transport: 'sse' })).toBe(1);
 
@@ -178,10 +196,26 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await expect(crashed!.admit(userId)).rejects.toMatchObject({ code: 'RATE_LIMIT' });
       release();
-      await eventually('the released slot is free', async () => crashed!.admit(userId).then(() => true, () => false), 5000);
+      await eventually(
+        'the released slot is free',
+        async () =>
+          crashed!.admit(userId).then(
+            () => true,
+            () => false,
+          ),
+        5000,
+      );
       // The instance holding it now stops renewing, as a crashed one would: its connection stops counting.
       crashed!.close();
-      await eventually('the unrenewed lease runs out', async () => live!.admit(userId).then(() => true, () => false), 5000);
+      await eventually(
+        'the unrenewed lease runs out',
+        async () =>
+          live!.admit(userId).then(
+            () => true,
+            () => false,
+          ),
+        5000,
+      );
     } finally {
       for (const connections of [live, crashed]) connections!.close();
       await Promise.all(stores.map((store) => store.close()));
@@ -196,7 +230,10 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const subscribe = () => {
       const values = new Inbox<unknown>();
       const errors = new Inbox<unknown>();
-      const stop = client.subscribe({ query: 'subscription { unreadMessageCount }' }, { next: (v) => values.push(v), error: (e) => errors.push(e), complete: () => undefined });
+      const stop = client.subscribe(
+        { query: 'subscription { unreadMessageCount }' },
+        { next: (v) => values.push(v), error: (e) => errors.push(e), complete: () => undefined },
+      );
       return { values, errors, stop };
     };
     const live = [];
@@ -312,7 +349,6 @@ describe('avatar and thumbnail URLs', () => {
     const good = await mintToken({ sub: String(id), username, avatarUrl: '/avatars/./minted.jpg' });
     expect((await gqlOk(server.url, '{ me { id avatarUrl } }', {}, good)).me).toEqual({ id, avatarUrl: '/avatars/minted.jpg' });
   });
-
 });
 
 // Item 12: login answers alike for known and unknown users, and an account is throttled from any address.

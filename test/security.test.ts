@@ -1,5 +1,5 @@
 // Hardening: the JWT algorithm is pinned, issuer/audience are checked when configured, queries are bounded,
-// and no error carries a stack trace or SQL.
+// and no error a client causes carries a stack trace or SQL.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
@@ -47,7 +47,8 @@ describe('security', () => {
     expect((await gql(server.url, flood, {}, alice.token)).errors?.[0]?.message).toMatch(/Token limit/);
   });
 
-  it('never returns stack traces or SQL in errors', async () => {
+  // Internal errors (a database gone) are provoked in internal-errors.test.ts.
+  it('answers client mistakes (an unknown receiver, an unknown field, an id beyond 32 bits) without stack traces or SQL', async () => {
     const alice = await registerUser(server.url);
     const results = [
       await gql(server.url, 'mutation { sendMessage(receiverId: 2000000000, content: "x") { id } }', {}, alice.token),
@@ -70,10 +71,21 @@ describe('payload and socket admission limits', () => {
 
   it('refuses GraphQL bodies that are too large or of undeclared size', async () => {
     const big = JSON.stringify({ query: `{ me { id } }${' '.repeat(1024 * 1024)}` });
-    const tooLarge = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, signal: AbortSignal.timeout(5000) });
+    const tooLarge = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+      signal: AbortSignal.timeout(5000),
+    });
     expect(tooLarge.status).toBe(413);
     const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"query":"{ __typename }"}')), c.close()) });
-    const chunked = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half', signal: AbortSignal.timeout(5000) } as RequestInit);
+    const chunked = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+      signal: AbortSignal.timeout(5000),
+    } as RequestInit);
     expect(chunked.status).toBe(411);
   });
 

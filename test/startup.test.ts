@@ -72,7 +72,9 @@ describe('configuration', () => {
   it('reads NODE_ENV case-insensitively; production turns introspection and GraphiQL off unless enabled', () => {
     const secret = 'test-secret-test-secret-test-secret-0123456789';
     expect(loadConfig({ NODE_ENV: 'PRODUCTION', JWT_SECRET: secret })).toMatchObject({ production: true, graphql: { introspection: false, graphiql: false } });
-    expect(loadConfig({ NODE_ENV: 'Production', JWT_SECRET: secret, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: '1' })).toMatchObject({ graphql: { introspection: true, graphiql: true } });
+    expect(loadConfig({ NODE_ENV: 'Production', JWT_SECRET: secret, GRAPHQL_INTROSPECTION: 'true', GRAPHIQL: '1' })).toMatchObject({
+      graphql: { introspection: true, graphiql: true },
+    });
     expect(loadConfig({ NODE_ENV: 'Test' })).toMatchObject({ production: false, graphql: { introspection: true, graphiql: true } });
     expect(loadConfig({}).rateLimits.graphqlPerMin).toBe(600);
   });

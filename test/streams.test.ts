@@ -101,8 +101,16 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
     await gqlOk(b.url, op.FOLLOW, { u: bob.id }, alice.token);
     const live = await stateful(phone, 10);
     expect(live.map((f) => f.type)).toEqual([
-      'message:new', 'message:unread_count', 'message:new', 'message:unread_count', 'notification:new', 'notification:unseen_count',
-      'message:unread_count', 'notification:seen', 'notification:unseen_count', 'notification:new',
+      'message:new',
+      'message:unread_count',
+      'message:new',
+      'message:unread_count',
+      'notification:new',
+      'notification:unseen_count',
+      'message:unread_count',
+      'notification:seen',
+      'notification:unseen_count',
+      'notification:new',
     ]);
     expect([live[0]!.data.id, live[2]!.data.id]).toEqual([m1.id, m2.id]);
 
@@ -111,7 +119,10 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
     const replay = await opening(resumed);
     // Exactly what the phone saw live, cursors included, then the current counts.
     expect(replay.slice(0, -2)).toEqual([...live, ...(await stateful(phone, 1))]);
-    expect(replay.slice(-2).map((f) => [f.type, f.data.count])).toEqual([['message:unread_count', 1], ['notification:unseen_count', 1]]);
+    expect(replay.slice(-2).map((f) => [f.type, f.data.count])).toEqual([
+      ['message:unread_count', 1],
+      ['notification:unseen_count', 1],
+    ]);
   });
 
   it('answers cursors that cannot be resumed with resumed:false and nothing of anyone else: malformed, foreign, future, too old', async () => {
@@ -134,7 +145,10 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
       // The position right before what is left still resumes.
       const socket = await connect(b, bob, encodeCursor(bob.id, 2));
       expect(socket.resumed).toBe(true);
-      expect(socket.backlog.map((f) => [f.type, f.data.content ?? f.data.count])).toEqual([['message:new', 'm2'], ['message:unread_count', 3]]);
+      expect(socket.backlog.map((f) => [f.type, f.data.content ?? f.data.count])).toEqual([
+        ['message:new', 'm2'],
+        ['message:unread_count', 3],
+      ]);
     } finally {
       await db.end();
     }
@@ -222,7 +236,7 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
     await send(a, alice, bob, 'more');
     const live = await stateful(socket, 5);
     const polled: Positioned[] = [];
-    for (let cursor = first.body.nextCursor; polled.length < live.length; ) {
+    for (let cursor = first.body.nextCursor; polled.length < live.length;) {
       const page = await rest(b, bob, `/events?after=${cursor}&limit=2`);
       expect(page.body.resumed).toBe(true);
       polled.push(...page.body.events);
@@ -242,7 +256,12 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
     const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => rest(i % 2 ? a : b, alice, '/messages', body)));
     expect(answers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(answers.map((r) => r.body.id)).size).toBe(1);
-    const again = await gqlOk(a.url, 'mutation($to: Int!) { sendMessage(receiverId: $to, content: "exactly once", clientMessageId: "c-123") { id } }', { to: bob.id }, alice.token);
+    const again = await gqlOk(
+      a.url,
+      'mutation($to: Int!) { sendMessage(receiverId: $to, content: "exactly once", clientMessageId: "c-123") { id } }',
+      { to: bob.id },
+      alice.token,
+    );
     expect(again.sendMessage.id).toBe(answers[0]!.body.id);
     // The same id from another sender is another message.
     expect((await rest(a, bob, '/messages', { receiverId: alice.id, content: 'mine', clientMessageId: 'c-123' })).status).toBe(201);
@@ -284,7 +303,8 @@ describe.runIf(DATABASE_URL)('resumable streams', () => {
     const m = await send(a, alice, bob, 'for graphql');
     const ws: GraphQLSocket = await connectGraphQLWs(b.wsUrl, { token: bob.token });
     sockets.push(ws);
-    const query = 'subscription($after: String) { userEvents(after: $after) { cursor event { __typename ... on MessageNew { message { id } } ... on UnreadMessageCount { count } } } }';
+    const query =
+      'subscription($after: String) { userEvents(after: $after) { cursor event { __typename ... on MessageNew { message { id } } ... on UnreadMessageCount { count } } } }';
     const resumed = await ws.subscribe(query, { after: counts!.cursor });
     const first = (await resumed.next(5000)).userEvents;
     const live = await stateful(socket, 2);
@@ -378,7 +398,12 @@ function keyOf(cursor: string, kind: string, event: any): string | undefined {
   }
 }
 
-const GRAPHQL_KINDS: Record<string, string> = { MessageNew: 'messageNew', MessageSeen: 'messageSeen', NotificationNew: 'notificationNew', NotificationSeen: 'notificationSeen' };
+const GRAPHQL_KINDS: Record<string, string> = {
+  MessageNew: 'messageNew',
+  MessageSeen: 'messageSeen',
+  NotificationNew: 'notificationNew',
+  NotificationSeen: 'notificationSeen',
+};
 const USER_EVENTS = `subscription($after: String) { userEvents(after: $after) { cursor event { __typename
   ... on MessageNew { message { id } } ... on MessageSeen { receipt { messageIds } }
   ... on NotificationNew { notification { id } } ... on NotificationSeen { seen { notificationIds } } } } }`;
@@ -473,11 +498,12 @@ class Device {
     while (cursor === undefined ? this.cursor === undefined : this.cursor !== cursor) {
       if (Date.now() > deadline) throw new Error(`${this.kind} device of ${this.user.id} stuck at ${this.cursor}, head ${cursor}`);
       if (this.kind === 'poll') await this.poll();
-      else await new Promise<void>((resolve) => {
-        const wake = () => (this.progress.delete(wake), resolve());
-        this.progress.add(wake);
-        setTimeout(wake, 200);
-      });
+      else
+        await new Promise<void>((resolve) => {
+          const wake = () => (this.progress.delete(wake), resolve());
+          this.progress.add(wake);
+          setTimeout(wake, 200);
+        });
     }
   }
 }

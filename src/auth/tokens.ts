@@ -15,7 +15,10 @@ export interface TokenClaims {
 export type TokenFailure = 'missing' | 'expired' | 'invalid';
 
 export class TokenError extends Error {
-  constructor(readonly reason: TokenFailure, message: string) {
+  constructor(
+    readonly reason: TokenFailure,
+    message: string,
+  ) {
     super(message);
   }
 }

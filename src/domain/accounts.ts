@@ -11,7 +11,7 @@ import type { RateLimits } from './rate-limits.ts';
 import type { Connections } from './connections.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
-export const USERNAME = /^[A-Za-z0-9_.]{3,30}$/;
+const USERNAME = /^[A-Za-z0-9_.]{3,30}$/;
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 1024;
 

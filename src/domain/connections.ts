@@ -148,12 +148,15 @@ export function createConnections(deps: {
   let sweepTimer: NodeJS.Timeout | undefined;
   let closed = false;
   const scheduleSweep = () => {
-    sweepTimer = setTimeout(() => {
-      while (dues.length && dues[0]! <= Date.now()) dues.shift();
-      void sweep();
-      sweepTimer = undefined;
-      if (dues.length) scheduleSweep();
-    }, Math.max(0, dues[0]! - Date.now())).unref();
+    sweepTimer = setTimeout(
+      () => {
+        while (dues.length && dues[0]! <= Date.now()) dues.shift();
+        void sweep();
+        sweepTimer = undefined;
+        if (dues.length) scheduleSweep();
+      },
+      Math.max(0, dues[0]! - Date.now()),
+    ).unref();
   };
   const sweepAfterGrace = () => {
     if (closed) return;
@@ -166,7 +169,10 @@ export function createConnections(deps: {
     setInterval(() => {
       for (const [userId, ids] of open) {
         void store
-          .attempt(async (run) => (await run(RENEW, keys(userId), [leaseMs, userId, ...ids])) as number, () => (extendLocal(userId) ? Date.now() : 0))
+          .attempt(
+            async (run) => (await run(RENEW, keys(userId), [leaseMs, userId, ...ids])) as number,
+            () => (extendLocal(userId) ? Date.now() : 0),
+          )
           .then((back) => back && cameOnline(userId, back));
       }
     }, leaseMs / 3).unref(),

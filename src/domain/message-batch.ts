@@ -72,7 +72,7 @@ interface Pending extends NewMessage {
 }
 
 export function createMessageBatch(prisma: Prisma) {
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
 
   async function insert(batch: NewMessage[]): Promise<StoredMessage[]> {
     const rows = await prisma.$queryRawUnsafe<(Message & { o: bigint; position: number; events: UserEvent[] })[]>(

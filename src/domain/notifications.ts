@@ -3,7 +3,7 @@
 import type { Prisma } from '../db/database.ts';
 import type { NotificationType, Prisma as P } from '../generated/prisma/client.ts';
 import type { NotificationView, NotificationsSeenView, StreamEntry } from '../events/user-event.ts';
-import { notificationInclude, notificationView, toPage, type Page, type PageRequest } from './views.ts';
+import { notificationInclude, notificationView, toPage, type NotificationRow, type Page, type PageRequest } from './views.ts';
 import type { Streams } from './streams.ts';
 
 export interface NotificationDraft {
@@ -27,9 +27,21 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
      * streams. Returns the entries to publish after commit.
      */
     async create(tx: P.TransactionClient, actorId: number, drafts: NotificationDraft[]): Promise<Map<number, StreamEntry>> {
-      const data = drafts.filter((d) => d.userId !== actorId).map((d) => ({ ...d, actorId }));
+      const data = drafts.filter((d) => d.userId !== actorId);
       if (!data.length) return new Map();
-      const rows = await tx.notification.createManyAndReturn({ data, skipDuplicates: true, include: notificationInclude });
+      // One round trip: the insert and the actor and video its views need (createManyAndReturn with an include
+      // takes three). ON CONFLICT DO NOTHING is what the unique key needs to notify once.
+      const rows = await tx.$queryRaw<NotificationRow[]>`
+        WITH created AS (
+          INSERT INTO "Notification" ("userId", "type", "refId", "actorId", "videoId")
+          SELECT u, t::"NotificationType", r, ${actorId}::int, v
+          FROM unnest(${data.map((d) => d.userId)}::int[], ${data.map((d) => d.type)}::text[], ${data.map((d) => d.refId)}::int[], ${data.map((d) => d.videoId)}::int[]) AS d(u, t, r, v)
+          ON CONFLICT DO NOTHING
+          RETURNING *)
+        SELECT c.*, json_build_object('id', a."id", 'username', a."username", 'avatarUrl', a."avatarUrl") AS actor,
+          CASE WHEN v."id" IS NULL THEN NULL ELSE json_build_object('id', v."id", 'title', v."title", 'thumbUrl', v."thumbUrl") END AS video
+        FROM created c JOIN "User" a ON a."id" = c."actorId" LEFT JOIN "Video" v ON v."id" = c."videoId"
+        ORDER BY c."id"`;
       const byRecipient = new Map<number, NotificationView[]>();
       for (const row of rows) (byRecipient.get(row.userId) ?? byRecipient.set(row.userId, []).get(row.userId)!).push(notificationView(row));
       return streams.append(
@@ -61,7 +73,11 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
         const rows =
           ids?.length === 0
             ? []
-            : await tx.notification.updateManyAndReturn({ where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) }, data: { seenAt }, select: { id: true } });
+            : await tx.notification.updateManyAndReturn({
+                where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) },
+                data: { seenAt },
+                select: { id: true },
+              });
         seen.notificationIds = rows.map((r) => r.id).sort((a, b) => a - b);
         // Every device gets the answer, even when nothing changed.
         return streams.append(tx, [{ userId, unseen: -rows.length, events: [{ kind: 'notificationSeen', seen }], countAfter: 'unseenCount' }]);

@@ -2,6 +2,7 @@
 // answer whenever Redis gives none in time. A Redis that hangs costs a request at most one command timeout; after a
 // failure the instance keeps to its own state for a moment instead of waiting on every call.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 
@@ -20,6 +21,12 @@ export interface SharedStore {
    * within the command timeout, refused, or failed moments ago.
    */
   attempt<T>(remote: (run: RunScript) => Promise<T>, local: () => T): Promise<T>;
+  /**
+   * Settles once the connection to Redis is open, or after the command timeout if it does not open. Start-up waits
+   * for it: commands sent while the connection is still opening fail at once, which would make a new instance keep
+   * its limits to itself for its first moments.
+   */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,7 +34,7 @@ export type RunScript = (script: Script, keys: string[], args: (string | number)
 
 export function createSharedStore(options: { redisUrl?: string; commandTimeoutMs: number; logger: Logger }): SharedStore {
   const { redisUrl, logger } = options;
-  if (!redisUrl) return { attempt: async (_remote, local) => local(), close: async () => undefined };
+  if (!redisUrl) return { attempt: async (_remote, local) => local(), ready: async () => undefined, close: async () => undefined };
 
   const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'shared store redis error'));
@@ -53,6 +60,13 @@ export function createSharedStore(options: { redisUrl?: string; commandTimeoutMs
         logger.warn({ err: (err as Error).message }, 'redis did not answer: keeping to this instance for a moment');
         return local();
       }
+    },
+    async ready() {
+      if (redis.status === 'ready') return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([once(redis, 'ready'), new Promise((resolve) => (timer = setTimeout(resolve, options.commandTimeoutMs)))]).finally(() =>
+        clearTimeout(timer),
+      );
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

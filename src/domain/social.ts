@@ -8,8 +8,6 @@ import { userView, videoInclude, videoView, type CommentView, type VideoView } f
 import type { NotificationDraft, Notifications } from './notifications.ts';
 import type { Streams } from './streams.ts';
 
-export type Social = ReturnType<typeof createSocial>;
-
 export function createSocial(deps: { prisma: Prisma; notifications: Notifications; streams: Streams; maxLength: number }) {
   const { prisma, notifications, streams } = deps;
 
@@ -20,8 +18,11 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
     return result;
   }
 
-  async function findVideo(tx: P.TransactionClient, videoId: number) {
-    const video = await tx.video.findUnique({ where: { id: videoId }, include: videoInclude });
+  /** The video and its owner in one round trip (an `include` takes two). */
+  async function findVideo(tx: P.TransactionClient, videoId: number): Promise<VideoView> {
+    const [video] = await tx.$queryRaw<VideoView[]>`
+      SELECT v."id", v."title", v."thumbUrl", json_build_object('id', u."id", 'username', u."username", 'avatarUrl', u."avatarUrl") AS owner
+      FROM "Video" v JOIN "User" u ON u."id" = v."ownerId" WHERE v."id" = ${videoId}`;
     if (!video) throw notFound('Video');
     return video;
   }
@@ -37,14 +38,14 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
       notifying(async (tx) => {
         const video = await findVideo(tx, videoId);
         await tx.like.createMany({ data: { userId, videoId }, skipDuplicates: true });
-        const notified = await notifications.create(tx, userId, [{ userId: video.ownerId, type: 'LIKE', refId: videoId, videoId }]);
-        return { result: videoView(video), notified };
+        const notified = await notifications.create(tx, userId, [{ userId: video.owner.id, type: 'LIKE', refId: videoId, videoId }]);
+        return { result: video, notified };
       }),
 
     async unlikeVideo(userId: number, videoId: number): Promise<VideoView> {
       const video = await findVideo(prisma, videoId);
       await prisma.like.deleteMany({ where: { userId, videoId } });
-      return videoView(video);
+      return video;
     },
 
     commentOnVideo: (authorId: number, input: { videoId: number; content: unknown; parentId?: number | null }) =>
@@ -65,13 +66,13 @@ export function createSocial(deps: { prisma: Prisma; notifications: Notification
         };
         if (parent) add(parent.authorId, 'REPLY');
         for (const userId of mentioned) add(userId, 'MENTION');
-        add(video.ownerId, 'COMMENT');
+        add(video.owner.id, 'COMMENT');
         const notified = await notifications.create(tx, authorId, [...byRecipient.values()]);
         const result: CommentView = {
           id: comment.id,
           content: comment.content,
           author: userView(comment.author),
-          video: videoView(video),
+          video,
           parentId: comment.parentId,
           createdAt: comment.createdAt.toISOString(),
         };

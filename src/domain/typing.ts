@@ -52,7 +52,12 @@ export function createTyping(deps: { bus: Bus; limits: RateLimits; accounts: Acc
     const start = starts.get(pair);
     if (start?.id !== id) return;
     starts.delete(pair);
-    const active = start.shared ? await store.attempt(async (run) => (await run(EXPIRE, [pair], [id])) === 1, () => true) : true;
+    const active = start.shared
+      ? await store.attempt(
+          async (run) => (await run(EXPIRE, [pair], [id])) === 1,
+          () => true,
+        )
+      : true;
     if (active) announce(userId, conversationWith, false);
   }
 
@@ -69,7 +74,10 @@ export function createTyping(deps: { bus: Bus; limits: RateLimits; accounts: Acc
         const timer = setTimeout(() => void expire(userId, conversationWith, pair, id), deps.timeoutMs).unref();
         const start: LocalStart = { id, timer, shared: false };
         starts.set(pair, start);
-        start.shared = await store.attempt(async (run) => Boolean(await run(START, [pair], [id, sharedTtlMs])), () => false);
+        start.shared = await store.attempt(
+          async (run) => Boolean(await run(START, [pair], [id, sharedTtlMs])),
+          () => false,
+        );
         announce(userId, conversationWith, true);
         return true;
       }

@@ -18,7 +18,10 @@ export const messageView = (m: Message): MessageView => ({
   seenAt: m.seenAt?.toISOString() ?? null,
 });
 
-export type NotificationRow = Notification & { actor: User; video: Video | null };
+export type NotificationRow = Notification & {
+  actor: Pick<User, 'id' | 'username' | 'avatarUrl'>;
+  video: Pick<Video, 'id' | 'title' | 'thumbUrl'> | null;
+};
 export const notificationInclude = { actor: true, video: true } as const;
 
 export const notificationView = (n: NotificationRow): NotificationView => ({

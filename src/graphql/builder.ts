@@ -1,9 +1,9 @@
 import SchemaBuilder from '@pothos/core';
-import RelayPlugin from '@pothos/plugin-relay';
 import type { Domain } from '../domain/index.ts';
 import type { Session } from '../domain/accounts.ts';
 import type DataLoader from 'dataloader';
 import type { Bus } from '../events/bus.ts';
+import type { StreamItem } from '../domain/streams.ts';
 import type { PresenceView } from '../events/user-event.ts';
 
 export interface GraphQLContext {
@@ -14,8 +14,8 @@ export interface GraphQLContext {
   session(): Promise<Session>;
   /** On a socket: closes it when a subscription's reader fell too far behind (a client that stopped reading). */
   slowConsumer?(): void;
-  /** On a socket: a stream position was handed to the socket (the transport acknowledges it once read). */
-  streamWritten?(position: number): void;
+  /** An item of the user's stream was handed to the transport (which acknowledges positions once read). */
+  streamWritten?(item: StreamItem): void;
   /** The caller's view of users' presence (User.presence), batched per operation. */
   presence: DataLoader<number, PresenceView>;
   /** `load` run once per operation and key: repeats of a field under aliases read the database once. */
@@ -30,19 +30,8 @@ export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Scalars: { DateTime: { Input: Date; Output: Date | string } };
   DefaultFieldNullability: false;
-  DefaultEdgesNullability: false;
-  DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin],
   defaultFieldNullability: false,
-  relay: {
-    clientMutationId: 'omit',
-    cursorType: 'String',
-    nodeQueryOptions: false,
-    nodesQueryOptions: false,
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
-  },
 });
 
 builder.scalarType('DateTime', {
@@ -54,3 +43,12 @@ builder.scalarType('DateTime', {
     return date;
   },
 });
+
+/**
+ * The resolver of a field that needs a signed-in caller: `resolve` gets the caller's user id first, and the field
+ * fails with UNAUTHORIZED when the request carries no valid token.
+ */
+export const authed =
+  <A, R>(resolve: (userId: number, args: A, ctx: GraphQLContext) => Promise<R> | R) =>
+  async (_parent: unknown, args: A, ctx: GraphQLContext): Promise<R> =>
+    resolve((await ctx.session()).userId, args, ctx);

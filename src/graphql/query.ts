@@ -1,68 +1,87 @@
-import { builder, type GraphQLContext } from './builder.ts';
+import { authed, builder, type GraphQLContext } from './builder.ts';
 import { Conversation, Message, Notification, Presence, User } from './types.ts';
-import { pageRequest, toConnection, type ConnectionArgs } from './pagination.ts';
+import { connectionArgs, connectionType, pageRequest, toConnection, type ConnectionArgs } from './pagination.ts';
 
 /** A root field resolved once per operation for the same arguments, however many aliases repeat it. */
 const once =
-  <A extends object, R>(field: string, resolve: (args: A, ctx: GraphQLContext) => Promise<R>) =>
-  (_: unknown, args: A, ctx: GraphQLContext) =>
-    ctx.once(`${field}:${JSON.stringify(args)}`, () => resolve(args, ctx));
+  <A extends object, R>(field: string, resolve: (parent: unknown, args: A, ctx: GraphQLContext) => Promise<R>) =>
+  (parent: unknown, args: A, ctx: GraphQLContext) =>
+    ctx.once(`${field}:${JSON.stringify(args)}`, () => resolve(parent, args, ctx));
+
+const ConversationConnection = connectionType('Conversation', Conversation, 'your conversations');
+const MessageConnection = connectionType('Message', Message, 'the messages of a conversation');
+const NotificationConnection = connectionType('Notification', Notification, 'your notifications');
 
 builder.queryType({
+  description: 'What you can read. Every field needs `Authorization: Bearer <token>`.',
   fields: (t) => ({
     me: t.field({
       type: User,
-      resolve: once('me', async (_, ctx) => ctx.domain.accounts.user((await ctx.session()).userId)),
+      description: 'The user of the token.',
+      resolve: once(
+        'me',
+        authed((userId, _, ctx) => ctx.domain.accounts.user(userId)),
+      ),
     }),
-    conversations: t.connection(
-      {
-        type: Conversation,
-        description: 'The inbox: one entry per conversation partner, most recently active first.',
-        resolve: once('conversations', async (args: ConnectionArgs, ctx) => {
-          const page = await ctx.domain.messages.inbox((await ctx.session()).userId, pageRequest(args));
+    conversations: t.field({
+      type: ConversationConnection,
+      description: 'The inbox: one entry per conversation partner, most recently active first.',
+      args: connectionArgs(t.arg),
+      resolve: once(
+        'conversations',
+        authed(async (userId, args: ConnectionArgs, ctx) => {
+          const page = await ctx.domain.messages.inbox(userId, pageRequest(args));
           return toConnection(page, (c) => c.lastMessage.id, args);
         }),
-      },
-      { name: 'ConversationConnection' },
-      { name: 'ConversationEdge' },
-    ),
-    messages: t.connection(
-      {
-        type: Message,
-        description: 'Messages between you and another user, newest first.',
-        args: { withUserId: t.arg.int({ required: true }) },
-        resolve: once('messages', async (args, ctx) => {
-          const page = await ctx.domain.messages.conversation((await ctx.session()).userId, args.withUserId, pageRequest(args));
+      ),
+    }),
+    messages: t.field({
+      type: MessageConnection,
+      description: 'Messages between you and another user, newest first.',
+      args: { ...connectionArgs(t.arg), withUserId: t.arg.int({ required: true, description: 'The other user of the conversation.' }) },
+      resolve: once(
+        'messages',
+        authed(async (userId, args: ConnectionArgs & { withUserId: number }, ctx) => {
+          const page = await ctx.domain.messages.conversation(userId, args.withUserId, pageRequest(args));
           return toConnection(page, (m) => m.id, args);
         }),
-      },
-      { name: 'MessageConnection' },
-      { name: 'MessageEdge' },
-    ),
-    unreadMessageCount: t.int({
-      resolve: once('unreadMessageCount', async (_, ctx) => ctx.domain.messages.unreadCount((await ctx.session()).userId)),
+      ),
     }),
-    notifications: t.connection(
-      {
-        type: Notification,
-        args: { unseenOnly: t.arg.boolean() },
-        resolve: once('notifications', async (args, ctx) => {
+    unreadMessageCount: t.int({
+      description: 'How many messages to you are not yet marked seen.',
+      resolve: once(
+        'unreadMessageCount',
+        authed((userId, _, ctx) => ctx.domain.messages.unreadCount(userId)),
+      ),
+    }),
+    notifications: t.field({
+      type: NotificationConnection,
+      description: 'Your notifications, newest first.',
+      args: { ...connectionArgs(t.arg), unseenOnly: t.arg.boolean({ description: 'Only those not yet marked seen (default false).' }) },
+      resolve: once(
+        'notifications',
+        authed(async (userId, args: ConnectionArgs & { unseenOnly?: boolean | null }, ctx) => {
           const request = { ...pageRequest(args), unseenOnly: args.unseenOnly ?? false };
-          const page = await ctx.domain.notifications.list((await ctx.session()).userId, request);
+          const page = await ctx.domain.notifications.list(userId, request);
           return toConnection(page, (n) => n.id, args);
         }),
-      },
-      { name: 'NotificationConnection' },
-      { name: 'NotificationEdge' },
-    ),
+      ),
+    }),
     presence: t.field({
       type: [Presence],
       description: 'The presence of up to 200 users, in the order asked (repeats once); UNKNOWN for users you may not see.',
-      args: { userIds: t.arg.intList({ required: true }) },
-      resolve: once('presence', async (args, ctx) => ctx.domain.presence.of((await ctx.session()).userId, args.userIds)),
+      args: { userIds: t.arg.intList({ required: true, description: 'At most 200 user ids.' }) },
+      resolve: once(
+        'presence',
+        authed((userId, args: { userIds: number[] }, ctx) => ctx.domain.presence.of(userId, args.userIds)),
+      ),
     }),
     unseenNotificationCount: t.int({
-      resolve: once('unseenNotificationCount', async (_, ctx) => ctx.domain.notifications.unseenCount((await ctx.session()).userId)),
+      description: 'How many of your notifications are not yet marked seen.',
+      resolve: once(
+        'unseenNotificationCount',
+        authed((userId, _, ctx) => ctx.domain.notifications.unseenCount(userId)),
+      ),
     }),
   }),
 });

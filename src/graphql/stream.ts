@@ -27,7 +27,7 @@ export async function subscribeToStream(
     const cancelExpiry = ctx.streamsEndAtExpiry ? atExpiry(exp, () => stop()) : undefined;
     let unread = 0;
     const deliver = (item: SubscriptionItem): Promise<void> | undefined => {
-      if ('position' in item && item.position) ctx.streamWritten?.(item.position);
+      if ('position' in item) ctx.streamWritten?.(item);
       if (++unread > MAX_UNREAD_ITEMS) {
         ctx.slowConsumer?.();
         stop();

@@ -13,6 +13,7 @@ const only = (kind: UserEventKind) => (item: StreamItem) => item.event.kind === 
 const eventOf = <K extends UserEventKind>(item: SubscriptionItem, _kind: K) => item.event as UserEventOf<K>;
 
 builder.subscriptionType({
+  description: 'Your events as they happen, over graphql-ws or server-sent events; authenticated like queries.',
   fields: (t) => ({
     userEvents: t.field({
       type: UserEventItem,
@@ -68,9 +69,8 @@ builder.subscriptionType({
     presenceChanged: t.field({
       type: Presence,
       description:
-        'The presence of up to 200 users: each one now, then every change (presence is ephemeral: no cursor). ' +
-        'Users you may not see come once as UNKNOWN.',
-      args: { userIds: t.arg.intList({ required: true }) },
+        'The presence of up to 200 users: each one now, then every change (presence is ephemeral: no cursor). ' + 'Users you may not see come once as UNKNOWN.',
+      args: { userIds: t.arg.intList({ required: true, description: 'At most 200 user ids.' }) },
       subscribe: async (_, args, ctx) => {
         const ids = presenceIds(args.userIds);
         const { userId, exp } = await ctx.session();

@@ -1,6 +1,14 @@
 // GraphQL over HTTP (yoga, with GraphiQL) and over graphql-ws on the same path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, type DocumentNode, type ExecutionArgs, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -22,7 +30,7 @@ import type { PresenceView } from '../events/user-event.ts';
 import { atExpiry, bearerToken } from '../auth/tokens.ts';
 import type { Bus } from '../events/bus.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
+import { initTransportSeries, observeDelivery, type Metrics } from '../observability/metrics.ts';
 import { allowedOrigin, clientIp, isEventStream, type OriginPolicy } from './http-util.ts';
 
 function refuse(res: ServerResponse, status: number, error: AppError) {
@@ -56,7 +64,7 @@ interface ServerContext {
  * introspection, has 184 tokens and 2 KiB); tokens are counted while parsing, so an oversized document costs at
  * most this many tokens of work, and the rest are checked on the small tree that came out.
  */
-export const GRAPHQL_LIMITS = {
+const GRAPHQL_LIMITS = {
   /** Request bodies above this are refused (413) before they are read; graphql-ws frames have the same cap. */
   bodyBytes: 64 * 1024,
   tokens: 1000,
@@ -77,7 +85,10 @@ function tokenCount(document: DocumentNode): number {
 
 // yoga's own caches hold 1024 documents whatever their size: up to ~0.5 GB of trees, or of error keys.
 const parseCaches = () => ({
-  documentCache: new LRUCache<string, DocumentNode>({ maxSize: PARSE_CACHE_BYTES, sizeCalculation: (doc, source) => 2 * source.length + 512 * tokenCount(doc) }),
+  documentCache: new LRUCache<string, DocumentNode>({
+    maxSize: PARSE_CACHE_BYTES,
+    sizeCalculation: (doc, source) => 2 * source.length + 512 * tokenCount(doc),
+  }),
   errorCache: new LRUCache<string, object>({ maxSize: PARSE_CACHE_BYTES / 4, sizeCalculation: (_, source) => 2 * source.length }),
 });
 
@@ -163,6 +174,10 @@ export function createGraphQLTransport(deps: {
   maxSubscriptionsPerSocket: number;
 }) {
   const { domain, bus, limits, logger, metrics, options } = deps;
+  // graphql-ws counts deliveries by subscription field (`error` for an error result); SSE streams only by latency.
+  const subscriptionFields = Object.keys(schema.getSubscriptionType()?.getFields() ?? {});
+  initTransportSeries(metrics, 'graphql-ws', { eventTypes: [...subscriptionFields, 'error'], closeReasons: ['slow_consumer', 'token_expired', 'origin'] });
+  initTransportSeries(metrics, 'sse', { eventTypes: [], closeReasons: [] });
 
   /** An event stream counts as a connection of its user (limits and open slots) until it closes. */
   const authenticateStream = async (token: string | undefined, closed: Promise<void>): Promise<Session> => {
@@ -215,10 +230,15 @@ export function createGraphQLTransport(deps: {
               ws.socket.close(1013, 'Slow consumer');
             }
           : undefined,
-        streamWritten: ws?.written,
+        streamWritten: (item) => {
+          if (ws && item.position) ws.written?.(item.position);
+          observeDelivery(metrics, ws ? 'graphql-ws' : 'sse', item);
+        },
         session: sessionOf,
         // User.presence on a list of users: one question per operation for all of them.
-        presence: new DataLoader<number, PresenceView>(async (ids) => domain.presence.of((await sessionOf()).userId, [...ids]), { maxBatchSize: MAX_PRESENCE_IDS }),
+        presence: new DataLoader<number, PresenceView>(async (ids) => domain.presence.of((await sessionOf()).userId, [...ids]), {
+          maxBatchSize: MAX_PRESENCE_IDS,
+        }),
         once: <T>(key: string, load: () => Promise<T>) => {
           if (!loaded.has(key)) loaded.set(key, load());
           return loaded.get(key) as Promise<T>;
@@ -286,7 +306,9 @@ export function createGraphQLTransport(deps: {
           ctx.extra.session = session;
           ctx.extra.connectedAt = Date.now();
           ctx.extra.written = acknowledgeOnPong(ctx.extra.socket, (position) =>
-            domain.streams.ack(session.userId, position).catch((err: unknown) => logger.warn({ err, userId: session.userId }, 'could not record what was read')),
+            domain.streams
+              .ack(session.userId, position)
+              .catch((err: unknown) => logger.warn({ err, userId: session.userId }, 'could not record what was read')),
           );
           ctx.extra.rearm = () => closeAtExpiry(ctx.extra);
           closeAtExpiry(ctx.extra);
@@ -328,7 +350,8 @@ export function createGraphQLTransport(deps: {
       onClose: (ctx, code) => {
         ctx.extra.cancelExpiry?.();
         const { session, connectedAt } = ctx.extra;
-        if (session) logger.info({ userId: session.userId, code, durationMs: Date.now() - (connectedAt ?? Date.now()), transport: 'graphql-ws' }, 'disconnected');
+        if (session)
+          logger.info({ userId: session.userId, code, durationMs: Date.now() - (connectedAt ?? Date.now()), transport: 'graphql-ws' }, 'disconnected');
       },
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),

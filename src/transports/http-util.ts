@@ -14,8 +14,7 @@ export function resolveClientIp(req: IncomingMessage, trustProxy: boolean): void
   if (last) forwarded.set(req, last);
 }
 
-export const clientIp = (req: IncomingMessage | undefined): string =>
-  (req && forwarded.get(req)) ?? req?.socket.remoteAddress ?? 'unknown';
+export const clientIp = (req: IncomingMessage | undefined): string => (req && forwarded.get(req)) ?? req?.socket.remoteAddress ?? 'unknown';
 
 export function pathnameOf(req: IncomingMessage): string {
   return new URL(req.url ?? '/', 'http://localhost').pathname;

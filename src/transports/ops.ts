@@ -25,7 +25,10 @@ export function createOpsHandler(deps: { readiness: Readiness; registry: Registr
     '/healthz': async (_req, res) => json(res, 200, { status: 'ok' }),
     '/readyz': async (_req, res) => {
       const [database, bus] = await Promise.all([
-        deps.readiness.database().then(() => true, () => false),
+        deps.readiness.database().then(
+          () => true,
+          () => false,
+        ),
         deps.readiness.bus().catch(() => false),
       ]);
       const draining = deps.readiness.draining();

@@ -1,4 +1,4 @@
-// REST fallback under /api/v1 (contract section 5): for clients whose socket is down. Each call authenticates,
+// REST fallback under /api/v1 (docs/protocol.md, "REST fallback"): for clients whose socket is down. Each call authenticates,
 // checks its input and calls the same domain function as GraphQL, so a message sent here is delivered live exactly
 // like one sent through the mutation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import { HttpError, readJson, sendError, sendJson } from './rest/http.ts';
 import { allowedOrigin, type OriginPolicy } from './http-util.ts';
 import * as schemas from './rest/schemas.ts';
+import { MessagesSeenInput, NotificationsSeenInput } from './inputs.ts';
 import { toFrame } from './json-socket/frames.ts';
 
 const PREFIX = '/api/v1';
@@ -35,7 +36,7 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
   // Paths without the prefix and without a trailing slash.
   const routes: Record<string, Partial<Record<Method, Call>>> = {
     '/messages/inbox': {
-      GET: get(schemas.InboxQuery, async (userId, page) => {
+      GET: get(schemas.PageQuery, async (userId, page) => {
         const [inbox, unreadCount] = await Promise.all([messages.inbox(userId, page), messages.unreadCount(userId)]);
         return {
           conversations: inbox.items.map((c) => ({ user: c.with, lastMessage: c.lastMessage, unreadCount: c.unreadCount })),
@@ -53,7 +54,7 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
       POST: post(schemas.SendBody, (userId, b) => messages.send(userId, b.receiverId, b.content, b.clientMessageId), 201),
     },
     '/messages/seen': {
-      POST: post(schemas.MessagesSeenBody, (userId, b) => messages.markSeen(userId, b.conversationWith, b.messageIds)),
+      POST: post(MessagesSeenInput, (userId, b) => messages.markSeen(userId, b.conversationWith, b.messageIds)),
     },
     '/notifications': {
       GET: get(schemas.NotificationsQuery, async (userId, q) => {
@@ -72,7 +73,7 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
       GET: get(schemas.PresenceQuery, async (userId, q) => ({ presence: await presence.of(userId, q.ids) })),
     },
     '/notifications/seen': {
-      POST: post(schemas.NotificationsSeenBody, (userId, b) => notifications.markSeen(userId, b.notificationIds)),
+      POST: post(NotificationsSeenInput, (userId, b) => notifications.markSeen(userId, b.notificationIds)),
     },
   };
 
@@ -96,7 +97,9 @@ export function createRestHandler(deps: { domain: Domain; logger: Logger; maxBod
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const run = methods[method as Method];
       if (!run) {
-        const allow = Object.keys(methods).map((m) => (m === 'GET' ? 'GET, HEAD' : m)).join(', ');
+        const allow = Object.keys(methods)
+          .map((m) => (m === 'GET' ? 'GET, HEAD' : m))
+          .join(', ');
         throw new HttpError(405, `${req.method} is not allowed here; use ${allow}`, { allow });
       }
       // Authenticate before reading the body: an anonymous client cannot make the server read anything.

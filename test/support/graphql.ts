@@ -43,14 +43,24 @@ export async function gql<T = Record<string, any>, V = Record<string, unknown>>(
 }
 
 /** The data of a successful operation; throws with the errors otherwise. */
-export async function gqlOk<T = Record<string, any>, V = Record<string, unknown>>(url: string, query: Operation<T, V>, variables?: NoInfer<V>, token?: string): Promise<T> {
+export async function gqlOk<T = Record<string, any>, V = Record<string, unknown>>(
+  url: string,
+  query: Operation<T, V>,
+  variables?: NoInfer<V>,
+  token?: string,
+): Promise<T> {
   const result = await gql(url, query, variables, token);
   if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
   return result.data;
 }
 
 /** The error code of a failed operation. */
-export async function gqlErrorCode<V = Record<string, unknown>>(url: string, query: Operation<unknown, V>, variables?: NoInfer<V>, token?: string): Promise<string | undefined> {
+export async function gqlErrorCode<V = Record<string, unknown>>(
+  url: string,
+  query: Operation<unknown, V>,
+  variables?: NoInfer<V>,
+  token?: string,
+): Promise<string | undefined> {
   const result = await gql(url, query, variables, token);
   return result.errors?.[0]?.extensions?.code;
 }
@@ -122,6 +132,8 @@ export class Inbox<T> {
 
 export interface GraphQLSocket {
   client: Client;
+  /** The underlying WebSocket (e.g. to send protocol-level pongs). */
+  socket(): WebSocket;
   /** Starts a subscription; resolves once it is live on the server. */
   subscribe<T = any, V = Record<string, unknown>>(query: Operation<T, V>, variables?: NoInfer<V>): Promise<Inbox<T> & { stop(): void }>;
   close(): Promise<void>;
@@ -130,6 +142,7 @@ export interface GraphQLSocket {
 /** A graphql-ws connection; resolves once the server acknowledged connection_init. */
 export async function connectGraphQLWs(wsUrl: string, connectionParams: Record<string, unknown>): Promise<GraphQLSocket> {
   let acknowledged!: () => void;
+  let socket: WebSocket | undefined;
   let failed!: (reason: unknown) => void;
   const ready = new Promise<void>((resolve, reject) => {
     acknowledged = resolve;
@@ -143,7 +156,13 @@ export async function connectGraphQLWs(wsUrl: string, connectionParams: Record<s
     retryAttempts: 0,
     // Closes are observed through `on.closed`; the default handler would print every one.
     onNonLazyError: () => undefined,
-    on: { connected: () => acknowledged(), closed: (event) => failed(event) },
+    on: {
+      connected: (connected) => {
+        socket = connected as WebSocket;
+        acknowledged();
+      },
+      closed: (event) => failed(event),
+    },
   });
   await withTimeout(ready, 5000, 'graphql-ws connection');
   const start = (query: DocumentNode | string, variables?: unknown) => {
@@ -160,6 +179,7 @@ export async function connectGraphQLWs(wsUrl: string, connectionParams: Record<s
   };
   return {
     client,
+    socket: () => socket!,
     async subscribe(query, variables) {
       const inbox = start(query, variables);
       // graphql-ws does not acknowledge a started subscription. The server handles a socket's subscribe frames
@@ -197,6 +217,11 @@ export async function openEventStream(url: string, token: string, query = 'subsc
     if (done) throw new Error(`SSE stream ended without an event: ${buffer}`);
     buffer += value;
     const match = /^data: (.+)$/m.exec(buffer);
-    if (match) return { status: res.status, first: JSON.parse(match[1]!) as { data?: unknown; errors?: { extensions: { code: string } }[] }, close: () => abort.abort() };
+    if (match)
+      return {
+        status: res.status,
+        first: JSON.parse(match[1]!) as { data?: unknown; errors?: { extensions: { code: string } }[] },
+        close: () => abort.abort(),
+      };
   }
 }

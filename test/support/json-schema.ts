@@ -122,7 +122,11 @@ export interface AsyncApi {
 export async function loadAsyncApi(): Promise<AsyncApi> {
   const text = await readFile(new URL('../../docs/asyncapi.yaml', import.meta.url), 'utf8');
   const doc = JSON.parse(text.replace(/^#.*$/gm, ''));
-  const resolve = (ref: string): any => ref.slice(2).split('/').reduce((node, key) => node[key], doc);
+  const resolve = (ref: string): any =>
+    ref
+      .slice(2)
+      .split('/')
+      .reduce((node, key) => node[key], doc);
   const deref = (node: any): any => (node.$ref ? deref(resolve(node.$ref)) : node);
   const framesOf = (side: 'server' | 'client'): FrameSpec[] =>
     doc.operations[side === 'server' ? 'sendServerFrames' : 'receiveClientFrames'].messages.map((ref: unknown) => {

@@ -120,7 +120,12 @@ export interface ConnectedSocket extends JsonSocket {
 export async function connectJsonSocket(wsUrl: string, user: { id: number; token: string }, options?: ConnectOptions): Promise<ConnectedSocket> {
   const socket = await openJsonSocket(wsUrl, user.token, options);
   const connected = await socket.next('connected');
-  if (connected.userId !== user.id || connected.message !== 'Connected successfully' || typeof connected.resumed !== 'boolean' || typeof connected.cursor !== 'string') {
+  if (
+    connected.userId !== user.id ||
+    connected.message !== 'Connected successfully' ||
+    typeof connected.resumed !== 'boolean' ||
+    typeof connected.cursor !== 'string'
+  ) {
     throw new Error(`bad connected frame ${JSON.stringify(connected)}`);
   }
   socket.resumed = connected.resumed;

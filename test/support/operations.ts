@@ -3,16 +3,26 @@
 import { graphql } from './generated/gql.ts';
 
 export const MESSAGE_FIELDS = graphql(`fragment MessageFields on Message { id senderId receiverId content createdAt seen seenAt }`);
-export const NOTIFICATION_FIELDS = graphql(`fragment NotificationFields on Notification { id userId type refId createdAt seen actor { id username avatarUrl } target { type id title thumbUrl } }`);
+export const NOTIFICATION_FIELDS = graphql(
+  `fragment NotificationFields on Notification { id userId type refId createdAt seen actor { id username avatarUrl } target { type id title thumbUrl } }`,
+);
 
 export const SEND = graphql(`mutation Send($to: Int!, $c: String!) { sendMessage(receiverId: $to, content: $c) { ...MessageFields } }`);
-export const MARK_SEEN = graphql(`mutation MarkSeen($w: Int!, $ids: [Int!]) { markMessagesSeen(conversationWith: $w, messageIds: $ids) { messageIds seenBy seenAt } }`);
+export const MARK_SEEN = graphql(
+  `mutation MarkSeen($w: Int!, $ids: [Int!]) { markMessagesSeen(conversationWith: $w, messageIds: $ids) { messageIds seenBy seenAt } }`,
+);
 export const SET_TYPING = graphql(`mutation SetTyping($w: Int!, $t: Boolean!) { setTyping(conversationWith: $w, isTyping: $t) }`);
-export const MARK_NOTIFICATIONS_SEEN = graphql(`mutation MarkNotificationsSeen($ids: [Int!]) { markNotificationsSeen(notificationIds: $ids) { notificationIds seenAt } }`);
-export const CREATE_VIDEO = graphql(`mutation CreateVideo($t: String!, $th: String) { createVideo(title: $t, thumbUrl: $th) { id title thumbUrl owner { id } } }`);
+export const MARK_NOTIFICATIONS_SEEN = graphql(
+  `mutation MarkNotificationsSeen($ids: [Int!]) { markNotificationsSeen(notificationIds: $ids) { notificationIds seenAt } }`,
+);
+export const CREATE_VIDEO = graphql(
+  `mutation CreateVideo($t: String!, $th: String) { createVideo(title: $t, thumbUrl: $th) { id title thumbUrl owner { id } } }`,
+);
 export const LIKE = graphql(`mutation Like($v: Int!) { likeVideo(videoId: $v) { id } }`);
 export const UNLIKE = graphql(`mutation Unlike($v: Int!) { unlikeVideo(videoId: $v) { id } }`);
-export const COMMENT = graphql(`mutation Comment($v: Int!, $c: String!, $p: Int) { commentOnVideo(videoId: $v, content: $c, parentId: $p) { id content parentId createdAt author { id } video { id } } }`);
+export const COMMENT = graphql(
+  `mutation Comment($v: Int!, $c: String!, $p: Int) { commentOnVideo(videoId: $v, content: $c, parentId: $p) { id content parentId createdAt author { id } video { id } } }`,
+);
 export const FOLLOW = graphql(`mutation Follow($u: Int!) { followUser(userId: $u) { id username } }`);
 export const UNFOLLOW = graphql(`mutation Unfollow($u: Int!) { unfollowUser(userId: $u) { id } }`);
 

@@ -7,7 +7,17 @@ import { withTimeout } from './graphql.ts';
 export async function startProcess(env: Record<string, string>): Promise<{ process: ChildProcess; url: string; wsUrl: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     // As startServer: a loaded machine must not turn shared state into local state by a slow Redis answer.
-    env: { ...process.env, REDIS_COMMAND_TIMEOUT_MS: '5000', ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: await tempDir(), JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'info', DATABASE_URL: DATABASE_URL! },
+    env: {
+      ...process.env,
+      REDIS_COMMAND_TIMEOUT_MS: '5000',
+      ...env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: await tempDir(),
+      JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: DATABASE_URL!,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await withTimeout(

@@ -34,7 +34,10 @@ export class OwnRedis {
     for (;;) {
       const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       client.on('error', () => undefined);
-      const ok = await client.connect().then(() => client.ping(), () => false);
+      const ok = await client.connect().then(
+        () => client.ping(),
+        () => false,
+      );
       client.disconnect();
       if (ok) return;
       if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');

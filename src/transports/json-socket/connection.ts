@@ -1,45 +1,21 @@
-// One legacy JSON socket, from authentication to close (contract section 4). A thin adapter: reads the user's
-// stream through the registry and calls the domain for client frames; no rule of its own beyond the protocol.
+// One legacy JSON socket, from authentication to close (docs/protocol.md): wires admission, frame dispatch,
+// delivery and the heartbeat together, and owns how the socket ends. A thin adapter: reads the user's stream and
+// calls the domain for client frames; no rule of its own beyond the protocol.
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { AppError, invalid, toAppError } from '../../domain/errors.ts';
 import { MAX_PRESENCE_IDS } from '../../domain/presence.ts';
 import type { Domain } from '../../domain/index.ts';
-import type { Session } from '../../domain/accounts.ts';
-import { bearerToken } from '../../auth/tokens.ts';
+import type { OpenStream } from '../../domain/streams.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { clientIp } from '../http-util.ts';
+import { admit, socketRequest, type SocketRequest } from './admission.ts';
 import { parseClientFrame, type ClientFrame } from './client-frames.ts';
-import { connectedFrame, encode, errorFrame, pingFrame, pongFrame, refreshedFrame } from './frames.ts';
+import { CLOSE_REASONS, type CloseReason } from './close-reasons.ts';
+import { Delivery, TRANSPORT } from './delivery.ts';
+import { dispatch, FrameQueue, type DomainFrame } from './dispatch.ts';
+import { connectedFrame, pingFrame, pongFrame, refreshedFrame } from './frames.ts';
 import { Heartbeat, type Expiry, type HeartbeatOptions } from './heartbeat.ts';
-import type { OpenStream, StreamItem } from '../../domain/streams.ts';
-
-/** Close codes of this socket besides the standard ones ws sends itself (1009 frame too large). */
-export const CloseCode = {
-  idle: 4000,
-  unauthorized: 4401,
-  pongTimeout: 4408,
-  internalError: 1011,
-  /** The server shuts down (app.close): reconnect at once, to another instance. */
-  restart: 1012,
-  /** The client stopped reading and its unsent data passed WS_MAX_BUFFERED_BYTES: try again later. */
-  slowConsumer: 1013,
-  /** Over RATE_LIMIT_CONNECTIONS_PER_MIN or MAX_SOCKETS_PER_USER for this user: retry after the error's retryAfterMs. */
-  tooManyConnections: 4429,
-} as const;
-
-const TRANSPORT = 'json-ws';
-// Client frames waiting for the domain before the server stops reading the socket: TCP back-pressure instead of
-// an unbounded backlog in memory.
-const MAX_PENDING_FRAMES = 64;
-
-const EXPIRIES: Record<Expiry, [code: number, reason: string]> = {
-  idle: [CloseCode.idle, 'Idle timeout'],
-  pong_timeout: [CloseCode.pongTimeout, 'No pong'],
-  token_expired: [CloseCode.unauthorized, 'Token expired'],
-};
 
 export interface ConnectionDeps {
   domain: Domain;
@@ -58,14 +34,13 @@ export class Connection {
   userId = 0;
   private readonly openedAt = Date.now();
   private readonly heartbeat: Heartbeat;
+  private readonly delivery: Delivery;
+  /** Client frames, handled one after another after the connection flow. */
+  private readonly frames: FrameQueue;
   private stream?: OpenStream;
   /** The stream position written before the oldest unanswered ping: its pong proves the client read that far. */
   private pingMark?: number;
-  /** Client frames are handled one after another, after the connection flow, in the order they arrived. */
-  private work: Promise<void>;
-  private pending = 0;
   private closedBy?: string;
-  private corked = false;
   /** Gives back the user's open-connection slot; set once authenticated. */
   private release?: () => void;
   /** The users whose presence this socket watches, each with the function that stops watching. */
@@ -78,7 +53,12 @@ export class Connection {
   ) {
     deps.connections.add(this);
     deps.metrics.activeConnections.inc({ transport: TRANSPORT });
-    this.heartbeat = new Heartbeat(deps.ws, () => this.ping(), (why) => this.expired(why));
+    this.delivery = new Delivery(ws, deps.metrics, deps.ws.maxBufferedBytes, () => this.close('slow_consumer'));
+    this.heartbeat = new Heartbeat(
+      deps.ws,
+      () => this.ping(),
+      (why) => this.expired(why),
+    );
     ws.on('message', (data) => this.receive(data));
     ws.on('error', (err: Error & { code?: string }) => {
       const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
@@ -87,8 +67,15 @@ export class Connection {
       deps.logger.info({ userId: this.userId, connection: this.id, reason }, 'json socket error');
     });
     ws.once('close', (code) => this.closed(code));
-    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
-    this.work = this.open(params.get('token') || bearerToken(req.headers.authorization), params.get('cursor'), clientIp(req));
+    this.frames = new FrameQueue(
+      ws,
+      this.open(socketRequest(req)),
+      () => this.delivery.isOpen,
+      (error, cause) => {
+        if (error.code === 'INTERNAL_ERROR') deps.logger.error({ err: cause, userId: this.userId, connection: this.id }, 'json socket frame failed');
+        this.delivery.sendError(error);
+      },
+    );
   }
 
   /** Stops the timers and the stream; called on close, whatever kind, and on shutdown. */
@@ -101,49 +88,30 @@ export class Connection {
     this.release?.();
   }
 
-  private async open(token: string | undefined, cursor: string | null, ip: string): Promise<void> {
-    let session: Session & { release(): void };
-    try {
-      session = await this.deps.domain.accounts.authenticateSocket(token);
-    } catch (err) {
-      const error = toAppError(err);
-      if (error.code === 'INTERNAL_ERROR') return this.fail(err);
-      if (error.code === 'RATE_LIMIT') {
-        this.sendError(error);
-        return this.close(CloseCode.tooManyConnections, 'Too many connections', 'rate_limit');
-      }
-      // Whatever is wrong with a token (bad signature, unknown user, a bad claim) is UNAUTHORIZED to the client.
-      return this.reject(error.message);
+  private async open({ token, cursor, ip }: SocketRequest): Promise<void> {
+    const admission = await admit(this.deps.domain.accounts, token);
+    if ('failed' in admission) return this.fail(admission.failed);
+    if ('refused' in admission) {
+      this.delivery.sendError(admission.error);
+      return this.close(admission.refused);
     }
+    const session = admission.admitted;
     this.release = session.release;
     // Closed while authenticating: dispose() ran before there was a slot to give back.
-    if (!this.isOpen) return this.dispose();
+    if (!this.delivery.isOpen) return this.dispose();
     this.userId = session.userId;
     try {
       // Live from here on: what is published while the backlog is read follows it, nothing twice.
-      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, (item) => this.write(item));
+      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, (item) => this.delivery.write(item));
       this.stream = stream;
-      if (!this.isOpen) return stream.close();
-      this.send(connectedFrame(this.userId, stream.resumed, stream.cursor));
+      if (!this.delivery.isOpen) return stream.close();
+      this.delivery.send(connectedFrame(this.userId, stream.resumed, stream.cursor));
       this.heartbeat.start(session.exp);
       this.deps.logger.info({ userId: this.userId, ip, connection: this.id, resumed: stream.resumed }, 'json socket connected');
       await stream.start();
     } catch (err) {
       this.fail(err);
     }
-  }
-
-  private ping() {
-    this.pingMark ??= this.stream?.position();
-    this.send(pingFrame());
-  }
-
-  /** The pong to a ping: everything written before that ping has been read, and leaves the offline queue. */
-  private pong() {
-    this.heartbeat.pong();
-    const mark = this.pingMark;
-    this.pingMark = undefined;
-    if (mark) this.deps.domain.streams.ack(this.userId, mark).catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
   }
 
   private receive(data: RawData) {
@@ -153,67 +121,34 @@ export class Connection {
       frame = parseClientFrame((data as Buffer).toString('utf8'));
     } catch (err) {
       this.heartbeat.activity();
-      return this.enqueue(() => Promise.reject(err));
+      return this.frames.add(() => Promise.reject(err));
     }
     // A pong is taken at once: it must never wait behind domain work or a long offline queue.
     if (frame.type === 'pong') return this.pong();
     this.heartbeat.activity();
-    if (frame.type === 'ping') return this.send(pongFrame());
-    this.enqueue(() => this.dispatch(frame));
+    if (frame.type === 'ping') return this.delivery.send(pongFrame());
+    this.frames.add(() => this.handle(frame));
   }
 
-  /** Runs client work one frame after another, after the connection flow: answers keep the frames' order. */
-  private enqueue(task: () => Promise<void>) {
-    if (++this.pending === MAX_PENDING_FRAMES) this.ws.pause();
-    this.work = this.work.then(async () => {
-      try {
-        if (this.isOpen) await task();
-      } catch (err) {
-        const error = toAppError(err);
-        if (error.code === 'INTERNAL_ERROR') this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket frame failed');
-        this.sendError(error);
-      } finally {
-        if (--this.pending < MAX_PENDING_FRAMES && this.ws.isPaused) this.ws.resume();
-      }
-    });
+  private async handle(frame: DomainFrame) {
+    if (frame.type === 'presence:subscribe') return this.watch(frame.data.userIds);
+    if (frame.type === 'presence:unsubscribe') return frame.data.userIds.forEach((id) => this.unwatch(id));
+    const refreshed = await dispatch(this.deps.domain, this.userId, frame);
+    if (!refreshed) return;
+    this.heartbeat.expireAt(refreshed.exp);
+    this.delivery.send(refreshedFrame(refreshed.exp));
   }
 
-  private async dispatch(frame: Exclude<ClientFrame, { type: 'pong' | 'ping' }>): Promise<void> {
-    const { messages, typing, notifications, accounts, presence } = this.deps.domain;
-    switch (frame.type) {
-      case 'message:mark_seen':
-        // The reader's connections get message:unread_count, the senders message:seen: both from the domain.
-        await messages.markSeen(this.userId, frame.data.conversationWith, frame.data.messageIds);
-        return;
-      case 'message:typing':
-        await typing.set(this.userId, frame.data.conversationWith, frame.data.isTyping);
-        return;
-      case 'notification:mark_seen':
-        // Every connection of the user, this one too, gets notification:seen and the new count from the stream.
-        await notifications.markSeen(this.userId, frame.data?.notificationIds);
-        return;
-      case 'auth:refresh': {
-        const session = await accounts.authenticate(frame.data.token);
-        if (session.userId !== this.userId) throw new AppError('UNAUTHORIZED', 'Token belongs to another user');
-        this.heartbeat.expireAt(session.exp);
-        this.send(refreshedFrame(session.exp));
-        return;
-      }
-      case 'presence:subscribe': {
-        const ids = [...new Set(frame.data.userIds)];
-        const adding = ids.filter((id) => !this.watching.has(id)).length;
-        if (this.watching.size + adding > MAX_PRESENCE_IDS) throw invalid(`A socket watches at most ${MAX_PRESENCE_IDS} users; unsubscribe some first`);
-        // Watching again answers with the presence as it is now, as a first subscription does.
-        for (const id of ids) this.unwatch(id);
-        const stop = await presence.watch(this.userId, ids, (view) => void this.write({ event: { kind: 'presence', presence: view } }));
-        if (!this.isOpen) return stop();
-        for (const id of ids) this.watching.set(id, () => stop(id));
-        return;
-      }
-      case 'presence:unsubscribe':
-        for (const id of frame.data.userIds) this.unwatch(id);
-        return;
-    }
+  /** presence:subscribe: a presence:update for each user now, then on every change, until unwatched or closed. */
+  private async watch(userIds: number[]) {
+    const ids = [...new Set(userIds)];
+    const adding = ids.filter((id) => !this.watching.has(id)).length;
+    if (this.watching.size + adding > MAX_PRESENCE_IDS) throw invalid(`A socket watches at most ${MAX_PRESENCE_IDS} users; unsubscribe some first`);
+    // Watching again answers with the presence as it is now, as a first subscription does.
+    for (const id of ids) this.unwatch(id);
+    const stop = await this.deps.domain.presence.watch(this.userId, ids, (view) => void this.delivery.write({ event: { kind: 'presence', presence: view } }));
+    if (!this.delivery.isOpen) return stop();
+    for (const id of ids) this.watching.set(id, () => stop(id));
   }
 
   private unwatch(userId: number) {
@@ -221,80 +156,39 @@ export class Connection {
     this.watching.delete(userId);
   }
 
-  /**
-   * Writes an item of the user's stream. While a backlog is written, the result settles once the socket has drained
-   * below half its limit, so that a long replay does not look like a slow consumer.
-   */
-  private write(item: StreamItem): Promise<void> | undefined {
-    if (!this.writable()) return;
-    const { type, json } = encode(item);
-    const { event } = item;
-    this.deps.metrics.eventsDelivered.inc({ transport: TRANSPORT, type });
-    const createdAt = event.kind === 'messageNew' ? event.message.createdAt : event.kind === 'notificationNew' ? event.notification.createdAt : undefined;
-    // Replayed events waited for their receiver, not for the server: they would only blur the latency.
-    if (!item.replayed && createdAt) this.deps.metrics.deliveryLatency.observe({ transport: TRANSPORT }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
-    this.corkForThisTurn();
-    if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes / 2) return void this.ws.send(json);
-    return new Promise((resolve) => this.ws.send(json, () => resolve()));
+  private ping() {
+    this.pingMark ??= this.stream?.position();
+    this.delivery.send(pingFrame());
   }
 
-  /**
-   * The frames written in one turn (a message and the count after it, or a burst) leave in one write: one syscall
-   * per device and turn instead of one per frame. ws offers no cork of its own, hence its socket.
-   */
-  private corkForThisTurn() {
-    if (this.corked) return;
-    const socket = (this.ws as unknown as { _socket: Socket })._socket;
-    socket.cork();
-    this.corked = true;
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
-  }
-
-  private send(frame: object) {
-    if (this.writable()) this.ws.send(JSON.stringify(frame));
-  }
-
-  private sendError(error: AppError) {
-    this.send(errorFrame(error.code, error.message, error.retryAfterMs));
-  }
-
-  /** Open and keeping up. A client that stopped reading is closed rather than buffered for without bound. */
-  private writable(): boolean {
-    if (!this.isOpen) return false;
-    if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes) return true;
-    this.close(CloseCode.slowConsumer, 'Slow consumer', 'slow_consumer');
-    return false;
-  }
-
-  private get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  private reject(message: string) {
-    this.sendError(new AppError('UNAUTHORIZED', message));
-    this.close(CloseCode.unauthorized, 'Unauthorized', 'unauthorized');
+  /** The pong to a ping: everything written before that ping has been read, and leaves the offline queue. */
+  private pong() {
+    this.heartbeat.pong();
+    const mark = this.pingMark;
+    this.pingMark = undefined;
+    if (mark)
+      this.deps.domain.streams
+        .ack(this.userId, mark)
+        .catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
   }
 
   private expired(why: Expiry) {
-    if (why === 'token_expired') this.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
-    this.close(...EXPIRIES[why], why);
+    if (why === 'token_expired') this.delivery.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
+    this.close(why);
   }
 
   private fail(err: unknown) {
     this.deps.logger.error({ err, userId: this.userId, connection: this.id }, 'json socket connection failed');
-    this.sendError(toAppError(err));
-    this.close(CloseCode.internalError, 'Internal error', 'internal_error');
+    this.delivery.sendError(toAppError(err));
+    this.close('internal_error');
   }
 
-  /** Closes from this side; `metric` names the reason in rt_connection_errors_total. */
-  private close(code: number, reason: string, metric: string) {
-    if (!this.isOpen) return;
-    this.closedBy = metric;
-    this.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason: metric });
-    this.ws.close(code, reason);
+  /** Closes from this side, counted under the reason in rt_connection_errors_total. */
+  private close(reason: CloseReason) {
+    if (!this.delivery.isOpen) return;
+    this.closedBy = reason;
+    this.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason });
+    this.ws.close(CLOSE_REASONS[reason].code, CLOSE_REASONS[reason].text);
   }
 
   private closed(code: number) {

@@ -1,15 +1,7 @@
-// Server -> client frames of the legacy JSON socket (contract section 4). A UserEvent becomes its frame in one
+// Server -> client frames of the legacy JSON socket (docs/protocol.md). A UserEvent becomes its frame in one
 // pure function, so the wire format of every event kind is written down in exactly one place.
 import type { ErrorCode } from '../../domain/errors.ts';
-import type {
-  MessageView,
-  MessagesSeenView,
-  NotificationView,
-  NotificationsSeenView,
-  PresenceView,
-  TypingView,
-  UserEvent,
-} from '../../events/user-event.ts';
+import type { MessageView, MessagesSeenView, NotificationView, NotificationsSeenView, PresenceView, TypingView, UserEvent } from '../../events/user-event.ts';
 import type { StreamItem } from '../../domain/streams.ts';
 
 export type EventFrame =
@@ -21,6 +13,20 @@ export type EventFrame =
   | { type: 'notification:seen'; data: NotificationsSeenView }
   | { type: 'notification:unseen_count'; data: { count: number } }
   | { type: 'presence:update'; data: PresenceView };
+
+// Typed as a record so that a frame type missing here fails the build.
+const eventFrameTypes: Record<EventFrame['type'], true> = {
+  'message:new': true,
+  'message:seen': true,
+  'message:typing': true,
+  'message:unread_count': true,
+  'notification:new': true,
+  'notification:seen': true,
+  'notification:unseen_count': true,
+  'presence:update': true,
+};
+/** Every `type` of an event frame (the `type` label of rt_events_delivered_total). */
+export const EVENT_FRAME_TYPES = Object.keys(eventFrameTypes) as EventFrame['type'][];
 
 export function toFrame(event: UserEvent): EventFrame {
   switch (event.kind) {

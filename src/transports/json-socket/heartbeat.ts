@@ -54,7 +54,10 @@ export class Heartbeat {
   expireAt(expSeconds: number) {
     clearTimeout(this.expiryTimer);
     const left = expSeconds * 1000 - Date.now();
-    this.expiryTimer = setTimeout(() => (left > MAX_DELAY_MS ? this.expireAt(expSeconds) : this.fire('token_expired')), Math.max(0, Math.min(left, MAX_DELAY_MS)));
+    this.expiryTimer = setTimeout(
+      () => (left > MAX_DELAY_MS ? this.expireAt(expSeconds) : this.fire('token_expired')),
+      Math.max(0, Math.min(left, MAX_DELAY_MS)),
+    );
   }
 
   stop() {
@@ -64,11 +67,14 @@ export class Heartbeat {
   }
 
   private watchIdle(delayMs: number) {
-    this.idleTimer = setTimeout(() => {
-      const left = this.lastActivity + this.options.idleTimeoutMs - Date.now();
-      if (left <= 0) this.fire('idle');
-      else this.watchIdle(left);
-    }, Math.max(0, delayMs));
+    this.idleTimer = setTimeout(
+      () => {
+        const left = this.lastActivity + this.options.idleTimeoutMs - Date.now();
+        if (left <= 0) this.fire('idle');
+        else this.watchIdle(left);
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   private fire(why: Expiry) {

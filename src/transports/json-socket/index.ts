@@ -1,12 +1,14 @@
-// The legacy JSON WebSocket at /api/v1/ws (contract section 4, docs/protocol.md): an adapter over the same domain
+// The legacy JSON WebSocket at /api/v1/ws (docs/protocol.md): an adapter over the same domain
 // and user streams as GraphQL. app.ts admits upgrades to `wss` and closes its sockets with 1012 on shutdown.
 import { WebSocketServer } from 'ws';
 import type { Domain } from '../../domain/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { initTransportSeries } from '../../observability/metrics.ts';
 import { Connection, type ConnectionDeps } from './connection.ts';
-
-export { CloseCode } from './connection.ts';
+import { TRANSPORT } from './delivery.ts';
+import { CONNECTION_ERROR_REASONS } from './close-reasons.ts';
+import { EVENT_FRAME_TYPES } from './frames.ts';
 
 export interface JsonSocketDeps {
   domain: Domain;
@@ -18,7 +20,8 @@ export interface JsonSocketDeps {
 }
 
 export function createJsonSocketTransport(deps: JsonSocketDeps) {
-  const logger = deps.logger.child({ transport: 'json-ws' });
+  const logger = deps.logger.child({ transport: TRANSPORT });
+  initTransportSeries(deps.metrics, TRANSPORT, { eventTypes: EVENT_FRAME_TYPES, closeReasons: CONNECTION_ERROR_REASONS });
   const connections = new Set<Connection>();
   // Path, draining, browser Origin and per-IP attempts are checked before the upgrade (transports/upgrade.ts).
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });

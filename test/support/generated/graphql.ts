@@ -4,11 +4,17 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** What happened. One action notifies each person once: a comment that mentions the video's owner is their MENTION, not also a COMMENT. */
 export type NotificationType =
+  /** Someone commented on your video (refId: the comment). */
   | 'COMMENT'
+  /** Someone followed you (refId: the follower). */
   | 'FOLLOW'
+  /** Someone liked your video (refId: the video). */
   | 'LIKE'
+  /** Someone mentioned you as @username in a comment (refId: the comment). */
   | 'MENTION'
+  /** Someone replied to your comment (refId: the reply). */
   | 'REPLY';
 
 export type MessageFieldsFragment = { id: number, senderId: number, receiverId: number, content: string, createdAt: string, seen: boolean, seenAt: string | null };
