@@ -37,8 +37,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const secret = await resolveJwtSecret(config.jwtSecret, config.dataDir);
   const tokens = createTokenService({ secret, ttlSeconds: config.tokenTtlSeconds, issuer: config.jwtIssuer, audience: config.jwtAudience });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  const bus = createBus({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
-  const store = createSharedStore({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  const bus = createBus({ redis: config.redis, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
+  const store = createSharedStore({ redis: config.redis, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
   const { windowMs } = config.rateLimits;
   const limits = createRateLimits({
     limits: {

@@ -59,7 +59,7 @@ describe('configuration', () => {
       port: 4000,
       dataDir: './data',
       databaseUrl: undefined,
-      redisUrl: undefined,
+      redis: undefined,
       ws: { pingIntervalMs: 30_000, pongTimeoutMs: 10_000, idleTimeoutMs: 300_000 },
       typingTimeoutMs: 3000,
       rateLimits: { messagesPerMin: 100, typingPerMin: 10, authPerMin: 300 },

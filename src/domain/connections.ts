@@ -3,7 +3,7 @@
 // them renews the leases, so the connections of an instance that crashed stop counting once their lease runs out
 // instead of leaking. While Redis does not answer, an instance counts only its own connections.
 import { AppError } from './errors.ts';
-import type { Script, SharedStore } from './shared-store.ts';
+import { sharedKey, type Script, type SharedStore } from './shared-store.ts';
 
 const LEASE_MS = 60_000;
 /** What a refused client is told to wait: long enough for one of its other connections to end. */
@@ -40,7 +40,7 @@ export function createConnections(deps: { store: SharedStore; maxPerUser: number
   const instance = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
   /** This instance's open connections, by user. */
   const open = new Map<number, Set<string>>();
-  const key = (userId: number) => `conn:${userId}`;
+  const key = (userId: number) => sharedKey('conn', userId);
 
   const renewer = setInterval(() => {
     for (const [userId, ids] of open) void store.attempt((run) => run(RENEW, [key(userId)], [leaseMs, ...ids]), () => undefined);
