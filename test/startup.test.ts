@@ -48,9 +48,18 @@ describe('configuration', () => {
     [{ RATE_LIMIT_GRAPHQL_PER_MIN: '-1' }, 'RATE_LIMIT_GRAPHQL_PER_MIN'],
     [{ GRAPHIQL: 'yes' }, 'GRAPHIQL'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ REDIS_CLUSTER_NODES: 'localhost' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000,http://b:7001' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: ' , ' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://a:6379' }, 'REDIS_CLUSTER_NODES'],
   ])('refuses %o naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+
+  it('takes one Redis server or the seeds of a Redis Cluster', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis).toEqual({ url: 'redis://cache:6379' });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, rediss://:pw@b:7001' }).redis).toEqual({ clusterNodes: ['a:7000', 'rediss://:pw@b:7001'] });
   });
 
   it('has the documented defaults', () => {

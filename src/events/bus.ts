@@ -146,6 +146,7 @@ function createRelay(target: RedisTarget, options: { commandTimeoutMs?: number; 
   // What was published while a subscriber connection was away never arrives: listeners look it up by position.
   const reconnectListeners: (() => void)[] = [];
   const reconnected = () => {
+    metrics.busReconnects.inc();
     for (const listener of reconnectListeners) listener();
   };
   if (isCluster(subscriber)) {
