@@ -56,6 +56,7 @@ const EnvSchema = z.object({
   PORT: int(4000).pipe(z.number().max(65535)),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: url(['postgresql:', 'postgres:']).optional(),
+  DATABASE_DIRECT_URL: url(['postgresql:', 'postgres:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_CLUSTER_NODES: clusterNodes.optional(),
   JWT_SECRET: secret.optional(),
@@ -99,6 +100,11 @@ export interface Config {
   trustProxy: boolean;
   dataDir: string;
   databaseUrl?: string;
+  /**
+   * Where migrations connect (default databaseUrl): they hold a session advisory lock, which a pooler in transaction
+   * mode (PgBouncer) would release on another server connection than it took it on.
+   */
+  databaseDirectUrl?: string;
   /** One Redis server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES); unset: the instance runs alone. */
   redis?: RedisTarget;
   /** A Redis command that has not answered within this fails, and the instance goes on without Redis. */
@@ -170,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
     redis: e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : e.REDIS_URL ? { url: e.REDIS_URL } : undefined,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     jwtSecret: e.JWT_SECRET,
