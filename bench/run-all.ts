@@ -32,6 +32,8 @@ for (const target of targets) {
     specs.push({ ...base, scenario: 'fanout', devices: 2, send: 'graphql' });
   }
   specs.push({ ...base, scenario: 'cross', devices: 2 });
+  // The cross scenario again over a three-master Redis Cluster (sharded pub/sub): the service only.
+  if (target === 'service') specs.push({ ...base, scenario: 'cluster', devices: 2 });
 }
 for (const target of targets) specs.push({ target, scenario: 'idle', connections: S.sockets, concurrency: 200, budget: S.idleBudget });
 if (targets.includes('service')) {
