@@ -124,9 +124,17 @@ export class OwnCluster {
     await this.settled(timeoutMs);
   }
 
-  /** Starts a killed node again; it rejoins the cluster from its nodes.conf. */
-  async restart(port: number): Promise<void> {
-    await this.startNode(port);
+  /** The port of a master's replica. */
+  async replicaOf(master: number): Promise<number> {
+    const replication = await ask(master, 'INFO', 'replication');
+    const port = /slave0:ip=[^,]+,port=(\d+)/.exec(replication)?.[1];
+    if (!port) throw new Error(`master ${master} has no replica`);
+    return Number(port);
+  }
+
+  /** Starts killed nodes again; they rejoin the cluster from their nodes.conf. */
+  async restart(...ports: number[]): Promise<void> {
+    await Promise.all(ports.map((port) => this.startNode(port)));
     await this.settled();
   }
 
