@@ -44,6 +44,8 @@ export interface Options {
   maxP99: number;
   trials: number;
   budget: number;
+  /** Instances of the target: 2 sends on the first and receives on the second (default: 2 for cross, else 1). */
+  instances?: number;
   /** Use this Redis (with a per-run key prefix) instead of a private redis-server. */
   redisUrl?: string;
   label: string;
@@ -356,7 +358,8 @@ function receiverTransport(opts: Options): Transport {
 function variantOf(opts: Options): string {
   if (opts.scenario === 'idle') return receiverTransport(opts);
   if (opts.scenario === 'notify') return `graphql → ${receiverTransport(opts)}`;
-  return `${opts.send} → ${receiverTransport(opts)}`;
+  const across = opts.scenario === 'max' && (opts.instances ?? 1) > 1 ? ' (other instance)' : '';
+  return `${opts.send} → ${receiverTransport(opts)}${across}`;
 }
 
 /** Connects users × devices receivers to `port`; their `message:new` events go to the current trial. */
@@ -554,7 +557,7 @@ export async function runScenario(partial: Partial<Options>): Promise<RunResult>
   const result: RunResult = {
     scenario: opts.scenario, target: opts.target, variant: variantOf(opts), options: opts, machine: machineInfo(), startedAt: new Date().toISOString(),
   };
-  const instances = opts.scenario === 'cross' || opts.scenario === 'cluster' ? 2 : 1;
+  const instances = opts.instances ?? (opts.scenario === 'cross' || opts.scenario === 'cluster' ? 2 : 1);
   try {
     await withSession(opts, instances, (s) => {
       if (opts.scenario === 'idle') return idleScenario(s, result);
@@ -599,7 +602,7 @@ function cli(): Partial<Options> {
   const { values } = parseArgs({
     options: Object.fromEntries(
       ['target', 'scenario', 'users', 'devices', 'senders', 'rate', 'duration', 'ramp', 'send', 'recv', 'http-conns', 'max-inflight', 'drain',
-        'connections', 'procs', 'concurrency', 'max-p99', 'trials', 'budget', 'redis-url', 'label', 'out'].map((k) => [k, { type: 'string' as const }]),
+        'connections', 'procs', 'concurrency', 'max-p99', 'trials', 'budget', 'instances', 'redis-url', 'label', 'out'].map((k) => [k, { type: 'string' as const }]),
     ),
   });
   const camel = (k: string) => k.replace(/-(.)/g, (_, c: string) => c.toUpperCase());

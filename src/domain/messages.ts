@@ -1,12 +1,12 @@
 // Direct messages: send (idempotent with a clientMessageId), read, receipts and the unread count.
 import type { Prisma } from '../db/database.ts';
-import type { MessageView, MessagesSeenView, UserEvent, UserView } from '../events/user-event.ts';
+import type { MessageView, MessagesSeenView, UserView } from '../events/user-event.ts';
 import { AppError, invalid, isForeignKeyViolation } from './errors.ts';
 import { cleanText } from './content.ts';
 import { messageView, toPage, userView, type Page, type PageRequest } from './views.ts';
 import type { RateLimits } from './rate-limits.ts';
 import type { StreamChange, Streams } from './streams.ts';
-import type { Message } from '../generated/prisma/client.ts';
+import { createMessageBatch, type StoredMessage } from './message-batch.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -29,6 +29,7 @@ export function createMessages(deps: {
   maxLength: number;
 }) {
   const { prisma, streams, limits, metrics, logger } = deps;
+  const batch = createMessageBatch(prisma);
 
   /** The message a retried send stored the first time (or a concurrent copy of the same send is storing). */
   async function retried(senderId: number, clientMessageId: string): Promise<MessageView> {
@@ -53,30 +54,12 @@ export function createMessages(deps: {
       }
       // Only valid sends count (docs/decisions.md): a send to no one gives its point back.
       const refund = await limits.consume('message', senderId);
-      // The hottest statement, one round trip: the message, the receiver's next stream position with the unread count
-      // (the row lock orders concurrent changes to that stream), and the stream event. The receiver's existence comes
-      // from the foreign key; a known clientMessageId inserts nothing at all.
-      let rows: (Message & { position: number; events: UserEvent[] })[];
+      // One round trip, shared with the other sends of this turn (message-batch.ts): the message, the receiver's next
+      // stream position with the unread count, and the stream event. The receiver's existence comes from the foreign
+      // key; a known clientMessageId stores nothing at all.
+      let row: StoredMessage;
       try {
-        rows = await prisma.$queryRaw`
-          WITH m AS (
-            INSERT INTO "Message" ("senderId", "receiverId", "content", "clientMessageId")
-            VALUES (${senderId}, ${receiverId}, ${text}, ${clientMessageId ?? null})
-            ON CONFLICT ("senderId", "clientMessageId") DO NOTHING RETURNING *
-          ), s AS (
-            INSERT INTO "UserStream" ("userId", "position", "unread") SELECT "receiverId", 1, 1 FROM m
-            ON CONFLICT ("userId") DO UPDATE SET "position" = "UserStream"."position" + 1, "unread" = "UserStream"."unread" + 1
-            RETURNING "position", "unread"
-          ), e AS (
-            INSERT INTO "StreamEvent" ("userId", "position", "events")
-            SELECT m."receiverId", s."position", jsonb_build_array(
-              jsonb_build_object('kind', 'messageNew', 'message', jsonb_build_object(
-                'id', m."id", 'senderId', m."senderId", 'receiverId', m."receiverId", 'content', m."content",
-                'createdAt', to_char(m."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'seen', false, 'seenAt', NULL)),
-              jsonb_build_object('kind', 'unreadMessageCount', 'count', s."unread"))
-            FROM m, s RETURNING "events"
-          )
-          SELECT m.*, s."position", e."events" FROM m, s, e`;
+        row = await batch.store({ senderId, receiverId, content: text, clientMessageId: clientMessageId ?? null });
       } catch (err) {
         if (isForeignKeyViolation(err)) {
           await refund();
@@ -84,7 +67,6 @@ export function createMessages(deps: {
         }
         throw err;
       }
-      const [row] = rows;
       if (!row) return retried(senderId, clientMessageId!);
       streams.publish(new Map([[receiverId, { position: row.position, events: row.events }]]));
       metrics.messagesSent.inc();
@@ -107,8 +89,8 @@ export function createMessages(deps: {
                 select: { id: true },
               });
         receipt.messageIds = rows.map((r) => r.id).sort((x, y) => x - y);
-        const changes: StreamChange[] = [{ userId: readerId, unread: -rows.length, events: ({ unread }) => [{ kind: 'unreadMessageCount', count: unread }] }];
-        if (rows.length) changes.push({ userId: conversationWith, events: () => [{ kind: 'messageSeen', receipt }] });
+        const changes: StreamChange[] = [{ userId: readerId, unread: -rows.length, events: [], countAfter: 'unreadMessageCount' }];
+        if (rows.length) changes.push({ userId: conversationWith, events: [{ kind: 'messageSeen', receipt }] });
         return streams.append(tx, changes);
       });
       streams.publish(entries);

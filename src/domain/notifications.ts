@@ -37,7 +37,8 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
         [...byRecipient].map(([userId, views]) => ({
           userId,
           unseen: views.length,
-          events: ({ unseen }) => [...views.map((notification) => ({ kind: 'notificationNew' as const, notification })), { kind: 'unseenCount' as const, count: unseen }],
+          events: views.map((notification) => ({ kind: 'notificationNew' as const, notification })),
+          countAfter: 'unseenCount' as const,
         })),
       );
     },
@@ -56,7 +57,6 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
     async markSeen(userId: number, ids?: number[] | null): Promise<NotificationsSeenView & { unseenCount: number }> {
       const seenAt = new Date();
       const seen: NotificationsSeenView = { notificationIds: [], seenAt: seenAt.toISOString() };
-      let unseenCount = 0;
       const entries = await prisma.$transaction(async (tx) => {
         const rows =
           ids?.length === 0
@@ -64,19 +64,11 @@ export function createNotifications(deps: { prisma: Prisma; streams: Streams }) 
             : await tx.notification.updateManyAndReturn({ where: { userId, seenAt: null, ...(ids ? { id: { in: ids } } : {}) }, data: { seenAt }, select: { id: true } });
         seen.notificationIds = rows.map((r) => r.id).sort((a, b) => a - b);
         // Every device gets the answer, even when nothing changed.
-        return streams.append(tx, [
-          {
-            userId,
-            unseen: -rows.length,
-            events: ({ unseen }) => {
-              unseenCount = unseen;
-              return [{ kind: 'notificationSeen', seen }, { kind: 'unseenCount', count: unseen }];
-            },
-          },
-        ]);
+        return streams.append(tx, [{ userId, unseen: -rows.length, events: [{ kind: 'notificationSeen', seen }], countAfter: 'unseenCount' }]);
       });
       streams.publish(entries);
-      return { ...seen, unseenCount };
+      const [count] = entries.get(userId)!.events.slice(-1) as [{ kind: 'unseenCount'; count: number }];
+      return { ...seen, unseenCount: count.count };
     },
   };
 }

@@ -27,12 +27,13 @@ export interface StreamHead {
   unseen: number;
 }
 
-/** A change to one user's stream: count deltas, and its events given the counts after it. */
+/** A change to one user's stream: its events, the count deltas, and which count (as of after it) follows them. */
 export interface StreamChange {
   userId: number;
+  events: UserEvent[];
   unread?: number;
   unseen?: number;
-  events(counts: { unread: number; unseen: number }): UserEvent[];
+  countAfter?: 'unreadMessageCount' | 'unseenCount';
 }
 
 export interface OpenStream {
@@ -117,29 +118,34 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
     hub,
 
     /**
-     * Takes the next position on each user's stream in the caller's transaction, with the count deltas, and stores
-     * the events. Streams are locked in user order, so concurrent changes to several users cannot deadlock.
+     * Takes the next position on each user's stream (one change per user) in the caller's transaction, with the count
+     * deltas, and stores the events. Streams are locked in user order, so concurrent changes to several users cannot
+     * deadlock.
      * Returns the entries to publish once the transaction has committed.
      */
     async append(tx: P.TransactionClient, changes: StreamChange[]): Promise<Map<number, StreamEntry>> {
-      const sorted = [...changes].sort((a, b) => a.userId - b.userId);
-      if (!sorted.length) return new Map();
-      const heads = await tx.$queryRaw<{ userId: number; position: number; unread: number; unseen: number }[]>`
-        INSERT INTO "UserStream" ("userId", "position", "unread", "unseen")
-        SELECT u, 1, du, dn FROM unnest(${sorted.map((c) => c.userId)}::int[], ${sorted.map((c) => c.unread ?? 0)}::int[], ${sorted.map((c) => c.unseen ?? 0)}::int[]) WITH ORDINALITY AS t(u, du, dn, o)
-        ORDER BY o
-        ON CONFLICT ("userId") DO UPDATE SET "position" = "UserStream"."position" + 1,
-          "unread" = "UserStream"."unread" + EXCLUDED."unread", "unseen" = "UserStream"."unseen" + EXCLUDED."unseen"
-        RETURNING "userId", "position", "unread", "unseen"`;
-      const entries = new Map<number, StreamEntry>();
-      for (const change of sorted) {
-        const h = heads.find((row) => row.userId === change.userId)!;
-        entries.set(change.userId, { position: h.position, events: change.events(h) });
-      }
-      await tx.streamEvent.createMany({
-        data: [...entries].map(([userId, entry]) => ({ userId, position: entry.position!, events: entry.events as unknown as P.InputJsonValue })),
-      });
-      return entries;
+      if (!changes.length) return new Map();
+      // One statement, so the stream rows are held for one round trip (and the commit): a busy recipient's
+      // concurrent changes queue on that lock.
+      const rows = await tx.$queryRaw<{ userId: number; position: number; events: UserEvent[] }[]>`
+        WITH c AS (
+          SELECT * FROM unnest(${changes.map((c) => c.userId)}::int[], ${changes.map((c) => c.unread ?? 0)}::int[], ${changes.map((c) => c.unseen ?? 0)}::int[],
+                               ${changes.map((c) => JSON.stringify(c.events))}::jsonb[], ${changes.map((c) => c.countAfter ?? null)}::text[]) AS t(u, du, dn, ev, count_after)
+        ), s AS (
+          INSERT INTO "UserStream" ("userId", "position", "unread", "unseen")
+          SELECT u, 1, du, dn FROM c ORDER BY u
+          ON CONFLICT ("userId") DO UPDATE SET "position" = "UserStream"."position" + 1,
+            "unread" = "UserStream"."unread" + EXCLUDED."unread", "unseen" = "UserStream"."unseen" + EXCLUDED."unseen"
+          RETURNING "userId", "position", "unread", "unseen"
+        )
+        INSERT INTO "StreamEvent" ("userId", "position", "events")
+        SELECT c.u, s."position", c.ev || CASE c.count_after
+            WHEN 'unreadMessageCount' THEN jsonb_build_array(jsonb_build_object('kind', c.count_after, 'count', s."unread"))
+            WHEN 'unseenCount' THEN jsonb_build_array(jsonb_build_object('kind', c.count_after, 'count', s."unseen"))
+            ELSE '[]'::jsonb END
+        FROM c JOIN s ON s."userId" = c.u
+        RETURNING "userId", "position", "events"`;
+      return new Map(rows.map(({ userId, position, events }) => [userId, { position, events }]));
     },
 
     /** Publishes committed entries. */

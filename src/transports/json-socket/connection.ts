@@ -1,6 +1,7 @@
 // One legacy JSON socket, from authentication to close (contract section 4). A thin adapter: reads the user's
 // stream through the registry and calls the domain for client frames; no rule of its own beyond the protocol.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { AppError, toAppError } from '../../domain/errors.ts';
 import type { Domain } from '../../domain/index.ts';
@@ -63,6 +64,7 @@ export class Connection {
   private work: Promise<void>;
   private pending = 0;
   private closedBy?: string;
+  private corked = false;
   /** Gives back the user's open-connection slot; set once authenticated. */
   private release?: () => void;
 
@@ -207,8 +209,24 @@ export class Connection {
     const createdAt = event.kind === 'messageNew' ? event.message.createdAt : event.kind === 'notificationNew' ? event.notification.createdAt : undefined;
     // Replayed events waited for their receiver, not for the server: they would only blur the latency.
     if (!item.replayed && createdAt) this.deps.metrics.deliveryLatency.observe({ transport: TRANSPORT }, Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
+    this.corkForThisTurn();
     if (this.ws.bufferedAmount <= this.deps.ws.maxBufferedBytes / 2) return void this.ws.send(json);
     return new Promise((resolve) => this.ws.send(json, () => resolve()));
+  }
+
+  /**
+   * The frames written in one turn (a message and the count after it, or a burst) leave in one write: one syscall
+   * per device and turn instead of one per frame. ws offers no cork of its own, hence its socket.
+   */
+  private corkForThisTurn() {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket: Socket })._socket;
+    socket.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private send(frame: object) {
