@@ -1,6 +1,7 @@
 // Three instances on a Redis Cluster of their own (three masters, one replica each): sharded pub/sub carries each
-// user's channel on the shard its slot belongs to, the shared limits hold across instances, and a master's failover
-// loses nothing once its replica took over (the bus reports the loss; the stream repair fills it).
+// user's channel on the shard its slot belongs to, the shared limits hold across instances, and neither a master's
+// failover nor a whole shard down loses anything once the shard serves again (the bus reports the loss; the stream
+// repair fills it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { startServer, type TestServer } from './support/server.ts';
