@@ -115,6 +115,9 @@ function ratios(): (string | number)[][] {
   const cross = find('cross', 'service')?.trial?.latencyMs.p50;
   const delta = cross !== undefined && single !== undefined ? cross - single : undefined;
   add('cross-instance p50 − single p50 (ms)', delta, '≤ 2', delta === undefined ? undefined : delta <= 2);
+  const overCluster = find('cluster', 'service')?.trial?.latencyMs.p50;
+  const clusterDelta = overCluster !== undefined && cross !== undefined ? overCluster - cross : undefined;
+  add('(context) cross-instance p50, Redis Cluster − one Redis (ms)', clusterDelta, '–', undefined);
   const gql = ratio(find('fanout', 'service', 'rest → gql')?.trial?.latencyMs.p50, single);
   add('graphql-ws p50 ÷ JSON socket p50', gql, '≤ 1.3', gql === undefined ? undefined : gql <= 1.3);
   return out;
