@@ -1,12 +1,13 @@
 // Shared helpers of the load generator: statistics, /proc sampling, machine facts, token minting, scratch
 // databases and starting target servers as child processes. Everything talks to 127.0.0.1 only.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect as tcpConnect, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 
@@ -341,4 +342,50 @@ export async function startPrivateRedis(): Promise<{ url: string; stop: () => vo
     await sleep(50);
   }
   return { url: `redis://${HOST}:${port}`, stop: () => void child.kill('SIGTERM') };
+}
+
+/**
+ * A throw-away Redis Cluster of `masters` masters (no replicas: a load test, not a failover test), for the `cluster`
+ * scenario. Returns REDIS_CLUSTER_NODES for the service.
+ */
+export async function startPrivateCluster(masters = 3): Promise<{ nodes: string; stop: () => void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-cluster-'));
+  const children: ChildProcess[] = [];
+  const stop = () => {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < masters; i++) ports.push(await freePort());
+    for (const port of ports) {
+      const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
+      args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
+      children.push(spawn('redis-server', args, { stdio: 'ignore' }));
+    }
+    const deadline = now() + 10_000;
+    for (const port of ports) {
+      while (!(await redisPing(port))) {
+        if (now() > deadline) throw new Error('redis-server (cluster mode) did not start');
+        await sleep(50);
+      }
+    }
+    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...ports.map((p) => `${HOST}:${p}`), '--cluster-yes'], { timeout: 30_000 });
+    // Slots are assigned; each node must also know the others before the service asks for the slot map.
+    while (!(await Promise.all(ports.map((port) => redisInfoOk(port)))).every(Boolean)) {
+      if (now() > deadline + 20_000) throw new Error('the Redis Cluster did not reach cluster_state:ok');
+      await sleep(100);
+    }
+    return { nodes: ports.map((p) => `${HOST}:${p}`).join(','), stop };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+function redisInfoOk(port: number): Promise<boolean> {
+  return promisify(execFile)('redis-cli', ['-h', HOST, '-p', String(port), 'CLUSTER', 'INFO'], { timeout: 2000 }).then(
+    ({ stdout }) => stdout.includes('cluster_state:ok'),
+    () => false,
+  );
 }

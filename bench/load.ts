@@ -1,7 +1,7 @@
 // The load generator. One command per run; it starts the target server(s) itself on 127.0.0.1 with a scratch
 // PostgreSQL database and a private Redis, drives them, samples them and stops them. See bench/README.md.
 //
-//   node --import tsx bench/load.ts --target service|socketio|ws-floor --scenario fanout|cross|idle|notify|max [knobs]
+//   node --import tsx bench/load.ts --target service|socketio|ws-floor --scenario fanout|cross|cluster|idle|notify|max [knobs]
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -10,16 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectMany, type Transport } from './clients.ts';
 import {
-  createScratchDb, dropScratchDb, machineInfo, now, postJson, rssMB, sleep, startInstance, startPrivateRedis,
+  createScratchDb, dropScratchDb, machineInfo, now, postJson, rssMB, sleep, startInstance, startPrivateCluster, startPrivateRedis,
   summarize, tokenMinter, UsageWindow, warmAgent, type HttpResult, type Instance, type Summary, type TargetKind, type Usage,
 } from './lib.ts';
 
-export type Scenario = 'fanout' | 'cross' | 'idle' | 'notify' | 'max';
+export type Scenario = 'fanout' | 'cross' | 'cluster' | 'idle' | 'notify' | 'max';
 
 export interface Options {
   target: TargetKind;
   scenario: Scenario;
-  /** Receiver users (fanout/cross/max) or likers (notify). */
+  /** Receiver users (fanout/cross/cluster/max) or likers (notify). */
   users: number;
   /** Sockets per receiving user (1..8). */
   devices: number;
@@ -122,18 +122,21 @@ async function withSession<T>(opts: Options, instanceCount: number, fn: (s: Sess
   const runId = `${Date.now().toString(36)}_${process.pid}`;
   const dbName = `bench_${opts.label}_${runId}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const secret = randomBytes(32).toString('hex');
-  const needsRedis = opts.target !== 'ws-floor' || instanceCount > 1;
+  const needsRedis = opts.scenario !== 'cluster' && (opts.target !== 'ws-floor' || instanceCount > 1);
   const redis = !needsRedis ? undefined : opts.redisUrl ? { url: opts.redisUrl, stop() {} } : await startPrivateRedis();
+  const cluster = opts.scenario === 'cluster' ? await startPrivateCluster() : undefined;
   const instances: Instance[] = [];
   const cleanup = async () => {
     for (const i of instances) await i.stop();
     redis?.stop();
+    cluster?.stop();
     await dropScratchDb(dbName);
   };
   cleanups.add(cleanup);
   try {
     const env: Record<string, string> = { DATABASE_URL: await createScratchDb(dbName), JWT_SECRET: secret, REDIS_PREFIX: `bench-${runId}` };
     if (redis) env.REDIS_URL = redis.url;
+    if (cluster) env.REDIS_CLUSTER_NODES = cluster.nodes;
     // One after the other: the first one migrates the scratch database.
     for (let i = 0; i < instanceCount; i++) instances.push(await startInstance(opts.target, env, opts.label));
     return await fn({ opts, secret, mint: tokenMinter(secret), instances });
@@ -386,7 +389,7 @@ async function connectReceivers(s: Session, port: number, route: Traffic['route'
   return { conns: rep.conns, connect };
 }
 
-/** fanout, cross and max: receivers on the last instance, senders on the first (the same one unless cross). */
+/** fanout, cross, cluster and max: receivers on the last instance, senders on the first (the same one unless cross/cluster). */
 async function messageScenario(s: Session, result: RunResult) {
   const { opts } = s;
   const route: Traffic['route'] = {};
@@ -553,10 +556,11 @@ export async function runScenario(partial: Partial<Options>): Promise<RunResult>
   if (opts.devices < 1 || opts.devices > MAX_DEVICES) throw new Error(`--devices must be 1..${MAX_DEVICES}`);
   if (opts.send === 'graphql' && opts.target !== 'service') throw new Error('--send graphql needs --target service');
   if (!(opts.ramp < opts.duration)) throw new Error('--ramp must be shorter than --duration');
+  if (opts.scenario === 'cluster' && opts.target !== 'service') throw new Error('--scenario cluster needs --target service (the peers speak to one Redis)');
   const result: RunResult = {
     scenario: opts.scenario, target: opts.target, variant: variantOf(opts), options: opts, machine: machineInfo(), startedAt: new Date().toISOString(),
   };
-  const instances = opts.instances ?? (opts.scenario === 'cross' ? 2 : 1);
+  const instances = opts.instances ?? (opts.scenario === 'cross' || opts.scenario === 'cluster' ? 2 : 1);
   try {
     await withSession(opts, instances, (s) => {
       if (opts.scenario === 'idle') return idleScenario(s, result);

@@ -32,6 +32,8 @@ for (const target of targets) {
     specs.push({ ...base, scenario: 'fanout', devices: 2, send: 'graphql' });
   }
   specs.push({ ...base, scenario: 'cross', devices: 2 });
+  // The cross scenario again over a three-master Redis Cluster (sharded pub/sub): the service only.
+  if (target === 'service') specs.push({ ...base, scenario: 'cluster', devices: 2 });
   // Issue #10: latency at 1,000 msg/s, next to the floor's.
   specs.push({ ...base, scenario: 'fanout', devices: 1, rate: quick ? 400 : 1000 });
 }
@@ -113,6 +115,9 @@ function ratios(): (string | number)[][] {
   const cross = find('cross', 'service')?.trial?.latencyMs.p50;
   const delta = cross !== undefined && single !== undefined ? cross - single : undefined;
   add('cross-instance p50 − single p50 (ms)', delta, '≤ 2', delta === undefined ? undefined : delta <= 2);
+  const overCluster = find('cluster', 'service')?.trial?.latencyMs.p50;
+  const clusterDelta = overCluster !== undefined && cross !== undefined ? overCluster - cross : undefined;
+  add('(context) cross-instance p50, Redis Cluster − one Redis (ms)', clusterDelta, '–', undefined);
   const gql = ratio(find('fanout', 'service', 'rest → gql')?.trial?.latencyMs.p50, single);
   add('graphql-ws p50 ÷ JSON socket p50', gql, '≤ 1.3', gql === undefined ? undefined : gql <= 1.3);
   return out;

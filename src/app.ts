@@ -37,9 +37,9 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const metrics = createMetrics();
   const secret = await resolveJwtSecret(config.jwtSecret, config.dataDir);
   const tokens = createTokenService({ secret, ttlSeconds: config.tokenTtlSeconds, issuer: config.jwtIssuer, audience: config.jwtAudience });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  const bus = createBus({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
-  const store = createSharedStore({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, databaseDirectUrl: config.databaseDirectUrl, dataDir: config.dataDir, logger });
+  const bus = createBus({ redis: config.redis, commandTimeoutMs: config.redisCommandTimeoutMs, logger, metrics });
+  const store = createSharedStore({ redis: config.redis, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
   await store.ready();
   const { windowMs } = config.rateLimits;
   const limits = createRateLimits({

@@ -1,6 +1,7 @@
 // Environment -> typed, validated configuration. Every default lives here, and this is the only module that
 // reads process.env: everything else receives a Config.
 import { z } from 'zod';
+import type { RedisTarget } from './events/redis.ts';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const url = (protocols: string[]) =>
@@ -17,6 +18,29 @@ const url = (protocols: string[]) =>
       },
       `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     );
+
+// Seed nodes of a Redis Cluster: `host:port` or `redis://[user:password@]host:port` (rediss:// for TLS), comma-separated.
+const clusterNodes = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((node) => node.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (nodes) =>
+      nodes.length > 0 &&
+      nodes.every((node) => {
+        try {
+          const parsed = new URL(node.includes('://') ? node : `redis://${node}`);
+          return ['redis:', 'rediss:'].includes(parsed.protocol) && parsed.hostname !== '' && parsed.port !== '';
+        } catch {
+          return false;
+        }
+      }),
+    'must be host:port or redis://host:port entries, comma-separated',
+  );
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -40,7 +64,9 @@ const EnvSchema = z.object({
   PORT: int(4000).pipe(z.number().max(65535)),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: url(['postgresql:', 'postgres:']).optional(),
+  DATABASE_DIRECT_URL: url(['postgresql:', 'postgres:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_CLUSTER_NODES: clusterNodes.optional(),
   JWT_SECRET: secret.optional(),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
@@ -85,7 +111,13 @@ export interface Config {
   trustProxy: boolean;
   dataDir: string;
   databaseUrl?: string;
-  redisUrl?: string;
+  /**
+   * Where migrations connect (default databaseUrl): they hold a session advisory lock, which a pooler in transaction
+   * mode (PgBouncer) would release on another server connection than it took it on.
+   */
+  databaseDirectUrl?: string;
+  /** One Redis server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES); unset: the instance runs alone. */
+  redis?: RedisTarget;
   /** A Redis command that has not answered within this fails, and the instance goes on without Redis. */
   redisCommandTimeoutMs: number;
   /** Unset outside production: the app generates one and keeps it in dataDir. */
@@ -152,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) throw new ConfigError('Invalid REDIS_CLUSTER_NODES: set either REDIS_URL or REDIS_CLUSTER_NODES');
   if (production && !e.JWT_SECRET) throw new ConfigError('Invalid JWT_SECRET: required when NODE_ENV=production');
   return {
     production,
@@ -160,7 +193,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
+    redis: e.REDIS_CLUSTER_NODES ? { clusterNodes: e.REDIS_CLUSTER_NODES } : e.REDIS_URL ? { url: e.REDIS_URL } : undefined,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     jwtSecret: e.JWT_SECRET,
     jwtIssuer: e.JWT_ISSUER,

@@ -8,7 +8,15 @@ async function main() {
   const config = loadConfig();
   const app = await createApp(config);
   const url = await app.listen();
-  app.logger.info({ url, graphiql: `${url}/graphql`, database: config.databaseUrl ? 'postgresql' : 'pglite', redis: Boolean(config.redisUrl) }, 'listening');
+  app.logger.info(
+    {
+      url,
+      graphiql: `${url}/graphql`,
+      database: config.databaseUrl ? 'postgresql' : 'pglite',
+      redis: config.redis ? ('url' in config.redis ? 'server' : 'cluster') : false,
+    },
+    'listening',
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -174,7 +174,7 @@ describe.runIf(DATABASE_URL)('presence', () => {
     const { Redis } = await import('ioredis');
     const shared = new Redis(redis.url);
     try {
-      await eventually('the lease is in Redis', async () => (await shared.zscore('presence:online', String(user.id))) !== null, 5000);
+      await eventually('the lease is in Redis', async () => (await shared.zscore('presence:{presence}:online', String(user.id))) !== null, 5000);
     } finally {
       shared.disconnect();
     }

@@ -1,6 +1,7 @@
 // Two instances sharing PostgreSQL and Redis: events cross from one to the other, and data outlives an instance.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './support/server.ts';
+import { Redis } from 'ioredis';
+import { captureLogs, ERROR_LEVEL, startServer, type TestServer } from './support/server.ts';
 import { DATABASE_URL, REDIS_URL, announceSkip } from './support/env.ts';
 import { connectGraphQLWs, gqlOk, registerUser, type GraphQLSocket } from './support/graphql.ts';
 import * as op from './support/operations.ts';
@@ -82,5 +83,22 @@ describe.runIf(enabled)('two instances on PostgreSQL + Redis', () => {
     const page = await gqlOk(two.url, 'query($w: Int!) { messages(withUserId: $w) { edges { node { content } } } }', { w: alice.id }, bob.token);
     expect(page.messages.edges.map((e: any) => e.node.content)).toEqual(['before restart']);
     expect((await gqlOk(two.url, '{ unreadMessageCount }', {}, bob.token)).unreadMessageCount).toBe(1);
+  });
+
+  it('logs and drops a message on a user channel that is not a relay, and goes on delivering', async () => {
+    const { logger, records } = captureLogs();
+    const three = await startServer({ env, logger });
+    const redis = new Redis(REDIS_URL!);
+    try {
+      const [alice, bob] = await Promise.all([registerUser(one.url), registerUser(one.url)]);
+      const messages = await (await connect(three, bob.token)).subscribe(op.SUB_MESSAGE_NEW);
+      expect(await redis.publish(`user:${bob.id}`, 'not a relay {')).toBe(1);
+      const sent = (await gqlOk(one.url, op.SEND, { to: bob.id, c: 'after the noise' }, alice.token)).sendMessage;
+      expect((await messages.next()).messageNew).toEqual(sent);
+      expect(records.filter((r) => r.level >= ERROR_LEVEL).map((r) => r.msg)).toEqual(['unreadable message on a user channel']);
+    } finally {
+      redis.disconnect();
+      await three.close();
+    }
   });
 });

@@ -166,13 +166,13 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     const redis = new Redis(REDIS_URL!);
     try {
       // What a crashed instance leaves behind: three connections it never closed, their leases over.
-      await redis.zadd(`conn:${dave.id}`, 1, 'crashed:1', 1, 'crashed:2', 1, 'crashed:3');
+      await redis.zadd(`conn:{presence}:${dave.id}`, 1, 'crashed:1', 1, 'crashed:2', 1, 'crashed:3');
       const socket = track(await connectJsonSocket(b().wsUrl, dave));
       expect(socket.unreadCount).toBe(0);
       // The same three with live leases do count: it is the expiry that freed them, not a wrong key.
       await socket.close();
       const future = Date.now() + 60_000;
-      await redis.zadd(`conn:${dave.id}`, future, 'crashed:1', future, 'crashed:2', future, 'crashed:3');
+      await redis.zadd(`conn:{presence}:${dave.id}`, future, 'crashed:1', future, 'crashed:2', future, 'crashed:3');
       const refused = await openJsonSocket(a().wsUrl, dave.token);
       expect((await refused.next('error')).error.code).toBe('RATE_LIMIT');
       expect(await refused.closeCode()).toBe(4429);
@@ -184,14 +184,14 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
   it('renews the leases of open connections, and lets those of an instance that stopped renewing run out', async () => {
     // The connection counts of two instances, with leases short enough to watch them run out.
     const logger = createLogger('silent');
-    const stores = [0, 1].map(() => createSharedStore({ redisUrl: REDIS_URL!, commandTimeoutMs: 500, logger }));
+    const stores = [0, 1].map(() => createSharedStore({ redis: { url: REDIS_URL! }, commandTimeoutMs: 500, logger }));
     const [live, crashed] = stores.map((store) => createConnections({ store, maxPerUser: 1, leaseMs: 300 }));
     const userId = 1_900_000_000 + Math.floor(Math.random() * 100_000_000);
     const redis = new Redis(REDIS_URL!);
     try {
       const release = await live!.admit(userId);
       // Renewing puts it in Redis even if Redis missed the admission (here: the new client was not connected yet).
-      await eventually('the lease is in Redis', async () => (await redis.zcard(`conn:${userId}`)) === 1, 5000);
+      await eventually('the lease is in Redis', async () => (await redis.zcard(`conn:{presence}:${userId}`)) === 1, 5000);
       // Several leases later the connection still counts: its instance renews it.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await expect(crashed!.admit(userId)).rejects.toMatchObject({ code: 'RATE_LIMIT' });

@@ -49,9 +49,18 @@ describe('configuration', () => {
     [{ GRAPHIQL: 'yes' }, 'GRAPHIQL'],
     [{ DEMO: 'yes' }, 'DEMO'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ REDIS_CLUSTER_NODES: 'localhost' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000,http://b:7001' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: ' , ' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://a:6379' }, 'REDIS_CLUSTER_NODES'],
   ])('refuses %o naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid ${name}: `));
+  });
+
+  it('takes one Redis server or the seeds of a Redis Cluster', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis).toEqual({ url: 'redis://cache:6379' });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000, rediss://:pw@b:7001' }).redis).toEqual({ clusterNodes: ['a:7000', 'rediss://:pw@b:7001'] });
   });
 
   it('has the documented defaults', () => {
@@ -60,7 +69,7 @@ describe('configuration', () => {
       port: 4000,
       dataDir: './data',
       databaseUrl: undefined,
-      redisUrl: undefined,
+      redis: undefined,
       ws: { pingIntervalMs: 30_000, pongTimeoutMs: 10_000, idleTimeoutMs: 300_000 },
       typingTimeoutMs: 3000,
       rateLimits: { messagesPerMin: 100, typingPerMin: 10, authPerMin: 300 },

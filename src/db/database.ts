@@ -19,12 +19,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string; logger: Logger }): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.logger) : openPglite(options.dataDir, options.logger);
+export async function openDatabase(options: { databaseUrl?: string; databaseDirectUrl?: string; dataDir: string; logger: Logger }): Promise<Database> {
+  const { databaseUrl, databaseDirectUrl, logger } = options;
+  return databaseUrl ? openPostgres(databaseUrl, databaseDirectUrl ?? databaseUrl, logger) : openPglite(options.dataDir, logger);
 }
 
-async function openPostgres(connectionString: string, logger: Logger): Promise<Database> {
-  const client = new pg.Client({ connectionString });
+async function openPostgres(connectionString: string, migrationUrl: string, logger: Logger): Promise<Database> {
+  const client = new pg.Client({ connectionString: migrationUrl });
   await client.connect();
   try {
     await applyMigrations(

@@ -4,6 +4,11 @@ import { openDatabase } from './database.ts';
 import { createLogger } from '../observability/logger.ts';
 
 const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: createLogger(config.logLevel) });
+const db = await openDatabase({
+  databaseUrl: config.databaseUrl,
+  databaseDirectUrl: config.databaseDirectUrl,
+  dataDir: config.dataDir,
+  logger: createLogger(config.logLevel),
+});
 await db.close();
 console.log('database is up to date');

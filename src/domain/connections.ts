@@ -7,7 +7,7 @@
 // user past that score announces them offline. While Redis does not answer, an instance knows only its own
 // connections.
 import { AppError } from './errors.ts';
-import type { Script, SharedStore } from './shared-store.ts';
+import { sharedKey, type Script, type SharedStore } from './shared-store.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 const LEASE_MS = 60_000;
@@ -16,9 +16,13 @@ const RETRY_AFTER_MS = 30_000;
 /** Users taken offline by one sweep at most; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
 
-const ONLINE = 'presence:online';
+// The presence sets are global and every lease script updates them with the user's leases, so on a Redis Cluster
+// all of these keys share one hash tag ({presence}) and one shard: the scripts stay atomic, at the price of that
+// shard carrying every lease renewal (docs/operations.md, capacity model).
+const TAG = 'presence';
+const ONLINE = sharedKey('presence', TAG, 'online');
 /** When each user in the grace period closed their last connection: their lastActiveAt. */
-const LAST = 'presence:last';
+const LAST = sharedKey('presence', TAG, 'last');
 
 const NOW = `local time = redis.call('TIME') local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)`;
 /**
@@ -116,7 +120,7 @@ export function createConnections(deps: {
   const open = new Map<number, Set<string>>();
   /** The online set as this instance alone sees it: used while Redis does not answer. */
   const local = new Map<number, { until: number; last?: number }>();
-  const key = (userId: number) => `conn:${userId}`;
+  const key = (userId: number) => sharedKey('conn', TAG, userId);
   const keys = (userId: number) => [key(userId), ONLINE, LAST];
 
   const cameOnline = (userId: number, at: number) => onChange({ userId, online: true, at });

@@ -3,7 +3,7 @@
 // span ever holds more than the limit: a fixed window lets a client spend twice the limit across its edge. While
 // Redis does not answer, each instance keeps the same log in its own memory.
 import { AppError } from './errors.ts';
-import type { Script, SharedStore } from './shared-store.ts';
+import { sharedKey, type Script, type SharedStore } from './shared-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -92,7 +92,7 @@ export function createRateLimits(options: { limits: Record<LimitKind, Limit>; st
       const local = locals.get(kind);
       if (!local) return async () => undefined;
       const limit = options.limits[kind];
-      const redisKey = `rlog:${kind}:${key}`;
+      const redisKey = sharedKey(`rlog:${kind}`, key);
       const entry = `${instance}:${++lastEntry}`;
       const localKey = String(key);
       let loggedAt = 0;

@@ -3,7 +3,7 @@
 // failure the instance keeps to its own state for a moment instead of waiting on every call.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisTarget } from '../events/redis.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** How long an instance keeps to its own state after Redis failed to answer. */
@@ -32,11 +32,17 @@ export interface SharedStore {
 
 export type RunScript = (script: Script, keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-export function createSharedStore(options: { redisUrl?: string; commandTimeoutMs: number; logger: Logger }): SharedStore {
-  const { redisUrl, logger } = options;
-  if (!redisUrl) return { attempt: async (_remote, local) => local(), ready: async () => undefined, close: async () => undefined };
+/**
+ * A key about `subject` (a user id, an address, an account): the subject is its hash tag, so on a Redis Cluster
+ * every key about one subject is on one shard and a script may use several of them atomically.
+ */
+export const sharedKey = (kind: string, subject: string | number, ...rest: (string | number)[]) => [`${kind}:{${subject}}`, ...rest].join(':');
 
-  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs });
+export function createSharedStore(options: { redis?: RedisTarget; commandTimeoutMs: number; logger: Logger }): SharedStore {
+  const { logger } = options;
+  if (!options.redis) return { attempt: async (_remote, local) => local(), ready: async () => undefined, close: async () => undefined };
+
+  const redis = connectRedis(options.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'shared store redis error'));
   const defined = new Map<Script, string>();
   const run: RunScript = (script, keys, args) => {

@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { invalid } from './errors.ts';
 import type { RateLimits } from './rate-limits.ts';
 import type { Accounts } from './accounts.ts';
-import type { Script, SharedStore } from './shared-store.ts';
+import { sharedKey, type Script, type SharedStore } from './shared-store.ts';
 
 export type Typing = ReturnType<typeof createTyping>;
 
@@ -67,7 +67,7 @@ export function createTyping(deps: { bus: Bus; limits: RateLimits; accounts: Acc
       await accounts.assertExists(conversationWith);
       // Only starts count: a client must always be able to say it stopped.
       if (isTyping) await limits.consume('typing', userId);
-      const pair = `typing:${userId}:${conversationWith}`;
+      const pair = sharedKey('typing', userId, conversationWith);
       const local = endLocal(pair);
       if (isTyping) {
         const id = `${instance}:${++lastStart}`;

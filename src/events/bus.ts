@@ -1,20 +1,17 @@
 // One stream per user. Local subscribers are served straight from memory, so delivery on this instance keeps
-// working while Redis is down; with REDIS_URL every event is also relayed through
-// @graphql-yoga/redis-event-target to the other instances, which drop nothing but their own echoes.
+// working while Redis is down; with Redis every event is also relayed to the other instances, which drop nothing but
+// their own echoes. One server: PUBLISH/SUBSCRIBE. A Redis Cluster: sharded pub/sub (SPUBLISH/SSUBSCRIBE), so each
+// user's channel lives on the shard its name hashes to and no shard carries every message.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+import { connectRedis, isCluster, type RedisTarget } from './redis.ts';
 import type { StreamEntry } from './user-event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 export type StreamEntryListener = (entry: StreamEntry) => void;
 
-/**
- * `user`: a user's stream, for that user's devices. `presence`: changes of a user's presence, for whoever watches
- * that user (one channel per watched user: a change is published once, however many watch it).
- */
+/** What a channel is about: a user's own stream, or the presence of a watched user (ephemeral, no positions). */
 export type Topic = 'user' | 'presence';
 
 export interface Bus {
@@ -25,7 +22,10 @@ export interface Bus {
   publish(userId: number, entry: StreamEntry, topic?: Topic): void;
   /** Resolves once the listener receives entries published by any instance; returns the unsubscribe function. */
   subscribe(userId: number, listener: StreamEntryListener, topic?: Topic): Promise<() => void>;
-  /** Calls `listener` whenever the connection that receives other instances' entries is back after a loss. */
+  /**
+   * Calls `listener` whenever a connection that receives other instances' entries is back after a loss (on a
+   * cluster: whenever the subscriber connections to the shards were re-established, e.g. after a failover).
+   */
   onReconnect(listener: () => void): void;
   /** True when cross-instance delivery works (always true without Redis). */
   healthy(): Promise<boolean>;
@@ -34,7 +34,6 @@ export interface Bus {
 
 interface Relayed {
   origin: string;
-  /** `user` when absent. */
   topic?: Topic;
   userId: number;
   entry: StreamEntry;
@@ -42,112 +41,172 @@ interface Relayed {
 
 const channel = (userId: number, topic: Topic = 'user') => `${topic}:${userId}`;
 
-export function createBus(options: { redisUrl?: string; commandTimeoutMs?: number; logger: Logger; metrics: Metrics }): Bus {
-  const { logger, metrics } = options;
-  const local = new EventEmitter();
-  local.setMaxListeners(0);
-  const emitLocal = (userId: number, entry: StreamEntry, topic?: Topic) => {
-    for (const listener of local.listeners(channel(userId, topic)) as StreamEntryListener[]) {
-      try {
-        listener(entry);
-      } catch (err) {
-        logger.error({ err, userId }, 'user event listener failed');
+/** The local half: listeners in this process, each user's on its own event name. */
+function createLocal(logger: Logger) {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    emit(userId: number, entry: StreamEntry, topic?: Topic) {
+      for (const listener of emitter.listeners(channel(userId, topic)) as StreamEntryListener[]) {
+        try {
+          listener(entry);
+        } catch (err) {
+          logger.error({ err, userId }, 'user event listener failed');
+        }
       }
-    }
+    },
+    /** Adds the listener; returns how many the user now has here. */
+    add(userId: number, listener: StreamEntryListener, topic?: Topic) {
+      emitter.on(channel(userId, topic), listener);
+      return emitter.listenerCount(channel(userId, topic));
+    },
+    /** Removes the listener; returns how many the user still has here. */
+    remove(userId: number, listener: StreamEntryListener, topic?: Topic) {
+      emitter.off(channel(userId, topic), listener);
+      return emitter.listenerCount(channel(userId, topic));
+    },
+    clear: () => void emitter.removeAllListeners(),
   };
-  if (!options.redisUrl) {
+}
+
+export function createBus(options: { redis?: RedisTarget; commandTimeoutMs?: number; logger: Logger; metrics: Metrics }): Bus {
+  const { logger, metrics } = options;
+  const local = createLocal(logger);
+  if (!options.redis) {
     return {
-      publish: emitLocal,
+      publish: local.emit,
       async subscribe(userId, listener, topic) {
-        local.on(channel(userId, topic), listener);
-        return () => local.off(channel(userId, topic), listener);
+        local.add(userId, listener, topic);
+        return () => void local.remove(userId, listener, topic);
       },
       onReconnect: () => undefined,
       healthy: async () => true,
-      close: async () => void local.removeAllListeners(),
+      close: async () => local.clear(),
     };
   }
-
+  const relay = createRelay(options.redis, options);
   const origin = randomUUID();
-  let closed = false;
-  // Publishing fails fast while Redis is away instead of queueing without bound; the subscriber connection
-  // reconnects and re-subscribes on its own (ioredis autoResubscribe).
-  // A Redis that hangs (stopped, not gone) must not hold up the sockets subscribing: every command has a timeout.
-  const commandTimeout = options.commandTimeoutMs;
-  const publishClient = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout });
-  const subscribeClient = new Redis(options.redisUrl, { maxRetriesPerRequest: null, commandTimeout });
-  for (const [name, client] of [['publish', publishClient], ['subscribe', subscribeClient]] as const) {
-    client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'redis connection error'));
-  }
-  // The event target fires these calls and forgets them; a failure (Redis away, or closing) must be logged and
-  // counted, not become an unhandled rejection.
-  const failed = (what: string) => (err: Error) => {
-    metrics.busErrors.inc();
-    logger.warn({ err: err.message }, `redis ${what} failed`);
-  };
-  const target = createRedisEventTarget<CustomEvent<Relayed>>({
-    publishClient: { publish: (name: string, message: string) => publishClient.publish(name, message).catch(failed('publish')) } as unknown as Redis,
-    subscribeClient: {
-      on: subscribeClient.on.bind(subscribeClient),
-      subscribe: (name: string) => subscribeClient.subscribe(name).catch(failed('subscribe')),
-      unsubscribe: (name: string) => subscribeClient.unsubscribe(name).catch(failed('unsubscribe')),
-    } as unknown as Redis,
-  });
-  const relay = (event: CustomEvent<Relayed>) => {
-    const { origin: from, topic, userId, entry } = event.detail;
+  const failedMessage = (err: Error) => logger.error({ err: err.message }, 'unreadable message on a user channel');
+  relay.onMessage((message) => {
+    let relayed: Relayed;
+    try {
+      relayed = JSON.parse(message) as Relayed;
+    } catch (err) {
+      return failedMessage(err as Error);
+    }
+    const { origin: from, topic, userId, entry } = relayed;
     if (from === origin) return;
     metrics.busReceived.inc();
-    emitLocal(userId, entry, topic);
-  };
-  // What was published while this connection was away never arrives: listeners look it up by position.
-  const reconnectListeners: (() => void)[] = [];
-  let lost = false;
-  subscribeClient.on('close', () => (lost = true));
-  subscribeClient.on('ready', () => {
-    if (!lost) return;
-    lost = false;
-    for (const listener of reconnectListeners) listener();
+    local.emit(userId, entry, topic);
   });
+  let closed = false;
 
   return {
     publish(userId, entry, topic) {
-      emitLocal(userId, entry, topic);
-      if (publishClient.status !== 'ready') {
+      local.emit(userId, entry, topic);
+      if (!relay.publishing()) {
         metrics.busErrors.inc();
         logger.warn({ userId, position: entry.position }, 'redis unavailable: entry delivered on this instance only');
         return;
       }
-      target.dispatchEvent(new CustomEvent(channel(userId, topic), { detail: { origin, topic, userId, entry } }));
+      relay.publish(channel(userId, topic), JSON.stringify({ origin, topic, userId, entry } satisfies Relayed));
       metrics.busPublished.inc();
     },
     async subscribe(userId, listener, topic) {
+      // One Redis subscription per user and topic on this instance, however many connections the user has here.
       const name = channel(userId, topic);
-      local.on(name, listener);
-      // One Redis subscription per user on this instance, however many connections the user has here.
-      if (local.listenerCount(name) === 1) target.addEventListener(name, relay);
-      const unsubscribe = () => {
-        local.off(name, listener);
-        if (local.listenerCount(name) === 0 && !closed) target.removeEventListener(name, relay);
+      if (local.add(userId, listener, topic) === 1) await relay.subscribe(name);
+      return () => {
+        if (local.remove(userId, listener, topic) === 0 && !closed) void relay.unsubscribe(name);
       };
-      // SUBSCRIBE is idempotent: awaiting our own confirms the target's (same connection, in order). While
-      // Redis is away, ioredis re-subscribes on reconnect; waiting for that would stall the caller.
-      if (subscribeClient.status === 'ready') await subscribeClient.subscribe(name).catch(failed('subscribe'));
-      return unsubscribe;
     },
-    onReconnect(listener) {
+    onReconnect: relay.onReconnect,
+    healthy: relay.healthy,
+    async close() {
+      closed = true;
+      local.clear();
+      await relay.close();
+    },
+  };
+}
+
+/** The Redis half: the channels on one server or on a cluster's shards, and how a loss of them shows. */
+function createRelay(target: RedisTarget, options: { commandTimeoutMs?: number; logger: Logger; metrics: Metrics }) {
+  const { logger, metrics } = options;
+  // Publishing fails fast while Redis is away instead of queueing without bound; the subscriber connections
+  // reconnect and re-subscribe on their own (ioredis autoResubscribe; on a cluster its sharded subscriber group).
+  // A Redis that hangs (stopped, not gone) must not hold up the sockets subscribing: every command has a timeout.
+  const commandTimeout = options.commandTimeoutMs;
+  const publisher = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout });
+  const subscriber = connectRedis(target, { maxRetriesPerRequest: null, commandTimeout }, true);
+  for (const [name, client] of [['publish', publisher], ['subscribe', subscriber]] as const) {
+    client.on('error', (err: Error) => logger.warn({ err: err.message, client: name }, 'redis connection error'));
+  }
+  // Commands are fired and forgotten (or awaited without failing the caller): a failure is logged and counted.
+  const failed = (what: string) => (err: Error) => {
+    metrics.busErrors.inc();
+    logger.warn({ err: err.message }, `redis ${what} failed`);
+  };
+
+  // What was published while a subscriber connection was away never arrives: listeners look it up by position.
+  const reconnectListeners: (() => void)[] = [];
+  const reconnected = () => {
+    metrics.busReconnects.inc();
+    for (const listener of reconnectListeners) listener();
+  };
+  if (isCluster(subscriber)) {
+    // ioredis rebuilds its per-master subscribers (and re-subscribes their channels) only when one of them ended or
+    // the slots moved, and says so with `subscribersReady` afterwards: each such rebuild may have lost messages. A
+    // rebuild against a master that is still down says so too, so every one of them counts, not only the first.
+    let started = false;
+    subscriber.on('subscribersReady', () => {
+      if (started) reconnected();
+      started = true;
+    });
+  } else {
+    let lost = false;
+    subscriber.on('close', () => (lost = true));
+    subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      reconnected();
+    });
+  }
+  const subscribe = (name: string) => (isCluster(subscriber) ? subscriber.ssubscribe(name) : subscriber.subscribe(name));
+
+  return {
+    publishing: () => publisher.status === 'ready',
+    publish(name: string, message: string) {
+      const sent = isCluster(publisher) ? publisher.spublish(name, message) : publisher.publish(name, message);
+      sent.catch(failed('publish'));
+    },
+    /**
+     * Resolves once Redis confirmed the subscription, so nothing published afterwards is missed. While Redis is
+     * away ioredis subscribes on reconnect; waiting for that would stall the caller.
+     */
+    async subscribe(name: string) {
+      if (subscriber.status !== 'ready') return void subscribe(name).catch(failed('subscribe'));
+      await subscribe(name).catch(failed('subscribe'));
+    },
+    unsubscribe: (name: string) => (isCluster(subscriber) ? subscriber.sunsubscribe(name) : subscriber.unsubscribe(name)).catch(failed('unsubscribe')),
+    onMessage(listener: (message: string) => void) {
+      if (isCluster(subscriber)) subscriber.on('smessage', (_channel: string, message: string) => listener(message));
+      else subscriber.on('message', (_channel: string, message: string) => listener(message));
+    },
+    onReconnect(listener: () => void) {
       reconnectListeners.push(listener);
     },
     async healthy() {
-      if (publishClient.status !== 'ready' || subscribeClient.status !== 'ready') return false;
-      // Connected is not enough: a Redis that hangs keeps its connections. It must answer within the timeout.
-      return publishClient.ping().then(() => true, () => false);
+      if (publisher.status !== 'ready' || subscriber.status !== 'ready') return false;
+      // Connected is not enough: a Redis that hangs keeps its connections. It must answer within the timeout; a
+      // cluster must also cover every slot (a master down and not yet replaced fails the channels on its shard).
+      if (!isCluster(publisher)) return publisher.ping().then(() => true, () => false);
+      return publisher.cluster('INFO').then((info) => String(info).includes('cluster_state:ok'), () => false);
     },
     async close() {
-      local.removeAllListeners();
-      closed = true;
-      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
-      publishClient.disconnect();
-      subscribeClient.disconnect();
+      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      publisher.disconnect();
+      subscriber.disconnect();
     },
   };
 }

@@ -43,6 +43,11 @@ export function createMetrics() {
     busPublished: new Counter({ name: 'rt_bus_published_total', help: 'Events relayed to Redis', registers }),
     busReceived: new Counter({ name: 'rt_bus_received_total', help: 'Events received from other instances', registers }),
     busErrors: new Counter({ name: 'rt_bus_errors_total', help: 'Events not relayed because Redis was unavailable', registers }),
+    busReconnects: new Counter({
+      name: 'rt_bus_reconnects_total',
+      help: 'Subscriber connections back after a possible loss (each triggers a stream repair)',
+      registers,
+    }),
   };
   for (const transport of ['graphql-ws', 'json-ws', 'sse'] satisfies Transport[]) metrics.activeConnections.set({ transport }, 0);
   return metrics;
