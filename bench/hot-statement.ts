@@ -18,7 +18,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
   },
 });
-const [messages, concurrency, batchSize, rounds] = [values.messages, values.concurrency, values.batch, values.rounds].map(Number) as [number, number, number, number];
+const [messages, concurrency, batchSize, rounds] = [values.messages, values.concurrency, values.batch, values.rounds].map(Number) as [
+  number,
+  number,
+  number,
+  number,
+];
 
 const scratchName = `bench_hot_${process.pid}`;
 const scratchUrl = await createScratchDb(scratchName);
@@ -27,7 +32,12 @@ const pool = new pg.Pool({ connectionString: scratchUrl, max: 10 });
 try {
   const users = await Promise.all(Array.from({ length: 100 }, (_, i) => db.prisma.user.create({ data: { username: `u${i}`, usernameKey: `u${i}` } })));
   const batchOf = (i: number): NewMessage[] =>
-    Array.from({ length: batchSize }, (_, j) => ({ senderId: users[(i + j) % 100]!.id, receiverId: users[(i + j + 1) % 100]!.id, content: `hello ${i}`, clientMessageId: null }));
+    Array.from({ length: batchSize }, (_, j) => ({
+      senderId: users[(i + j) % 100]!.id,
+      receiverId: users[(i + j + 1) % 100]!.id,
+      content: `hello ${i}`,
+      clientMessageId: null,
+    }));
   const runners = {
     prisma: (i: number) => db.prisma.$queryRawUnsafe(INSERT_MESSAGES, ...columnsOf(batchOf(i))),
     pg: (i: number) => pool.query(INSERT_MESSAGES, columnsOf(batchOf(i))),

@@ -10,8 +10,25 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectMany, type Transport } from './clients.ts';
 import {
-  createScratchDb, dropScratchDb, machineInfo, now, postJson, rssMB, sleep, startInstance, startPrivateCluster, startPrivateRedis,
-  summarize, tokenMinter, UsageWindow, warmAgent, type HttpResult, type Instance, type Summary, type TargetKind, type Usage,
+  createScratchDb,
+  dropScratchDb,
+  machineInfo,
+  now,
+  postJson,
+  rssMB,
+  sleep,
+  startInstance,
+  startPrivateCluster,
+  startPrivateRedis,
+  summarize,
+  tokenMinter,
+  UsageWindow,
+  warmAgent,
+  type HttpResult,
+  type Instance,
+  type Summary,
+  type TargetKind,
+  type Usage,
 } from './lib.ts';
 
 export type Scenario = 'fanout' | 'cross' | 'cluster' | 'idle' | 'notify' | 'max';
@@ -53,9 +70,26 @@ export interface Options {
 }
 
 export const DEFAULTS: Options = {
-  target: 'ws-floor', scenario: 'fanout', users: 1000, devices: 1, senders: 50, rate: 200, duration: 10, ramp: 3,
-  send: 'rest', recv: 'auto', httpConns: 32, maxInflight: 5000, drain: 5, connections: 1000, procs: 0,
-  concurrency: 100, maxP99: 100, trials: 8, budget: 120, label: 'run',
+  target: 'ws-floor',
+  scenario: 'fanout',
+  users: 1000,
+  devices: 1,
+  senders: 50,
+  rate: 200,
+  duration: 10,
+  ramp: 3,
+  send: 'rest',
+  recv: 'auto',
+  httpConns: 32,
+  maxInflight: 5000,
+  drain: 5,
+  connections: 1000,
+  procs: 0,
+  concurrency: 100,
+  maxP99: 100,
+  trials: 8,
+  budget: 120,
+  label: 'run',
 };
 
 const MAX_MESSAGES = 2_000_000; // per trial, whatever rate × duration says
@@ -224,7 +258,10 @@ class Trial {
   skipped = 0;
   steadyAt = Infinity;
 
-  constructor(readonly id: number, readonly size: number) {
+  constructor(
+    readonly id: number,
+    readonly size: number,
+  ) {
     this.sendAt = new Float64Array(size);
     this.state = new Uint8Array(size);
     this.seen = new Uint8Array(size);
@@ -279,7 +316,14 @@ async function runTrial(opts: Options, tr: Traffic, rate: number): Promise<Trial
   tr.route.trial = trial;
   try {
     return await drive(trial, opts, rate, tr.pids, (i, t) =>
-      sendMessage(opts, tr.agent, tr.sendPort, tr.senderTokens[i % tr.senderTokens.length], tr.receiverIds[i % tr.receiverIds.length], `b ${trial.id} ${i} ${t.toFixed(3)}`),
+      sendMessage(
+        opts,
+        tr.agent,
+        tr.sendPort,
+        tr.senderTokens[i % tr.senderTokens.length],
+        tr.receiverIds[i % tr.receiverIds.length],
+        `b ${trial.id} ${i} ${t.toFixed(3)}`,
+      ),
     );
   } finally {
     tr.route.trial = undefined;
@@ -291,7 +335,14 @@ async function runTrial(opts: Options, tr: Traffic, rate: number): Promise<Trial
  * servers over the steady window, waits up to --drain s for answers, deliveries and `settled`, and sums up.
  * Receivers report through trial.receive/mark.
  */
-async function drive(trial: Trial, opts: Options, rate: number, pids: number[], call: (i: number, t: number) => Promise<Outcome>, settled = () => true): Promise<TrialResult> {
+async function drive(
+  trial: Trial,
+  opts: Options,
+  rate: number,
+  pids: number[],
+  call: (i: number, t: number) => Promise<Outcome>,
+  settled = () => true,
+): Promise<TrialResult> {
   const usage = new UsageWindow(pids);
   const devices = opts.devices;
   const fire = (i: number) => {
@@ -345,8 +396,13 @@ async function drive(trial: Trial, opts: Options, rate: number, pids: number[], 
     pass: false,
   };
   result.pass =
-    result.lost === 0 && result.duplicates === 0 && result.skipped === 0 && Object.keys(httpErrors).length === 0 &&
-    latencyMs.count > 0 && latencyMs.p99 < opts.maxP99 && result.achievedRate >= 0.95 * rate;
+    result.lost === 0 &&
+    result.duplicates === 0 &&
+    result.skipped === 0 &&
+    Object.keys(httpErrors).length === 0 &&
+    latencyMs.count > 0 &&
+    latencyMs.p99 < opts.maxP99 &&
+    result.achievedRate >= 0.95 * rate;
   return result;
 }
 
@@ -382,7 +438,13 @@ async function connectReceivers(s: Session, port: number, route: Traffic['route'
     }
   }
   const rep = await connectMany(receiverTransport(s.opts), port, specs, concurrency);
-  const connect = { sockets: rep.conns.length, failed: rep.failed, seconds: Math.round(rep.ms / 100) / 10, perSecond: Math.round(rep.conns.length / (rep.ms / 1000)), firstError: rep.firstError };
+  const connect = {
+    sockets: rep.conns.length,
+    failed: rep.failed,
+    seconds: Math.round(rep.ms / 100) / 10,
+    perSecond: Math.round(rep.conns.length / (rep.ms / 1000)),
+    firstError: rep.firstError,
+  };
   if (rep.failed) throw Object.assign(new Error(`${rep.failed} receiver sockets failed: ${rep.firstError}`), { connect });
   const stray = rep.conns.find((c) => c.userId < 1 || c.userId > users);
   if (stray) throw new Error(`the server reports user id ${stray.userId} for a token whose sub is 1..${users}: ids must follow sub`);
@@ -466,10 +528,21 @@ async function idleScenario(s: Session, result: RunResult) {
     });
   try {
     const transport = receiverTransport(opts);
-    await Promise.all(workers.map((w, k) => ask(w, {
-      cmd: 'init', transport, port: inst.port, secret: s.secret, from: k * per, count: Math.max(0, Math.min(per, n - k * per)),
-      devices: opts.devices, concurrency: Math.ceil(opts.concurrency / procs), budgetMs: opts.budget * 1000,
-    })));
+    await Promise.all(
+      workers.map((w, k) =>
+        ask(w, {
+          cmd: 'init',
+          transport,
+          port: inst.port,
+          secret: s.secret,
+          from: k * per,
+          count: Math.max(0, Math.min(per, n - k * per)),
+          devices: opts.devices,
+          concurrency: Math.ceil(opts.concurrency / procs),
+          budgetMs: opts.budget * 1000,
+        }),
+      ),
+    );
     const usage = new UsageWindow([inst.pid]).start();
     const t0 = now();
     const reps = await Promise.all(workers.map((w) => ask<{ connected: number; failed: number; firstError?: string }>(w, { cmd: 'go' })));
@@ -477,11 +550,23 @@ async function idleScenario(s: Session, result: RunResult) {
     const use = usage.stop();
     const sockets = reps.reduce((a, r) => a + r.connected, 0);
     const failed = reps.reduce((a, r) => a + r.failed, 0);
-    result.connect = { sockets, failed, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(sockets / seconds), firstError: reps.find((r) => r.firstError)?.firstError };
+    result.connect = {
+      sockets,
+      failed,
+      seconds: Math.round(seconds * 10) / 10,
+      perSecond: Math.round(sockets / seconds),
+      firstError: reps.find((r) => r.firstError)?.firstError,
+    };
     await sleep(3000); // let the server settle before reading its memory
     const rss = rssMB(inst.pid);
     const open = (await Promise.all(workers.map((w) => ask<{ open: number }>(w, { cmd: 'status' })))).reduce((a, r) => a + r.open, 0);
-    result.idle = { baseRssMB: baseRssMB, rssMB: rss, perSocketKB: sockets ? Math.round(((rss - baseRssMB) * 1024 * 10) / sockets) / 10 : 0, openAfterSettle: open, usage: use };
+    result.idle = {
+      baseRssMB: baseRssMB,
+      rssMB: rss,
+      perSocketKB: sockets ? Math.round(((rss - baseRssMB) * 1024 * 10) / sockets) / 10 : 0,
+      openAfterSettle: open,
+      usage: use,
+    };
   } finally {
     for (const w of workers) if (w.connected) w.send({ cmd: 'close' });
     await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => w.once('exit', r)))));
@@ -533,10 +618,15 @@ async function notifyScenario(s: Session, result: RunResult) {
     const likerTokens = await Promise.all(Array.from({ length: opts.users }, (_, k) => s.mint(owner + 1 + k)));
     await sleep(1000);
     const countsMatch = () => lastCount.every((c, d) => c === received[d]);
-    result.trial = await drive(trial, opts, opts.rate, [inst.pid], (i) =>
-      i & 1
-        ? graphql(agent, inst.port, likerTokens[i >> 1], COMMENT, { v: videoId, c: `comment ${i}` })
-        : graphql(agent, inst.port, likerTokens[i >> 1], LIKE_VIDEO, { v: videoId }),
+    result.trial = await drive(
+      trial,
+      opts,
+      opts.rate,
+      [inst.pid],
+      (i) =>
+        i & 1
+          ? graphql(agent, inst.port, likerTokens[i >> 1], COMMENT, { v: videoId, c: `comment ${i}` })
+          : graphql(agent, inst.port, likerTokens[i >> 1], LIKE_VIDEO, { v: videoId }),
       countsMatch,
     );
     const t = result.trial;
@@ -558,7 +648,12 @@ export async function runScenario(partial: Partial<Options>): Promise<RunResult>
   if (!(opts.ramp < opts.duration)) throw new Error('--ramp must be shorter than --duration');
   if (opts.scenario === 'cluster' && opts.target !== 'service') throw new Error('--scenario cluster needs --target service (the peers speak to one Redis)');
   const result: RunResult = {
-    scenario: opts.scenario, target: opts.target, variant: variantOf(opts), options: opts, machine: machineInfo(), startedAt: new Date().toISOString(),
+    scenario: opts.scenario,
+    target: opts.target,
+    variant: variantOf(opts),
+    options: opts,
+    machine: machineInfo(),
+    startedAt: new Date().toISOString(),
   };
   const instances = opts.instances ?? (opts.scenario === 'cross' || opts.scenario === 'cluster' ? 2 : 1);
   try {
@@ -581,21 +676,33 @@ export function log(line: string) {
 const fmtLatency = (l: Summary) => `p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} max ${l.max} ms`;
 
 export function describeTrial(t: TrialResult): string {
-  const errs = Object.entries(t.httpErrors).map(([k, v]) => `${k}×${v}`).join(' ') || 'none';
+  const errs =
+    Object.entries(t.httpErrors)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ') || 'none';
   const u = t.usage;
-  return `rate ${t.rate}/s → ${t.achievedRate}/s sent, ${t.deliveredRate}/s delivered; delivered ${t.delivered}/${t.expected} ` +
+  return (
+    `rate ${t.rate}/s → ${t.achievedRate}/s sent, ${t.deliveredRate}/s delivered; delivered ${t.delivered}/${t.expected} ` +
     `(lost ${t.lost}, dup ${t.duplicates}, skipped ${t.skipped}); latency ${fmtLatency(t.latencyMs)}; http ${fmtLatency(t.httpMs)}; ` +
     `errors ${errs}; server cpu ${u.serverCpuPct.join('+')}% rss ${u.serverRssPeakMB.join('+')} MB; generator cpu ${u.generatorCpuPct}%; ` +
-    `machine busy ${u.machineBusyPct}%; ${t.pass ? 'PASS' : 'FAIL'}`;
+    `machine busy ${u.machineBusyPct}%; ${t.pass ? 'PASS' : 'FAIL'}`
+  );
 }
 
 export function describe(r: RunResult): string {
   const lines = [`[${r.scenario}] ${r.target} (${r.variant})`];
   if (r.connect) lines.push(`  sockets ${r.connect.sockets} (failed ${r.connect.failed}) in ${r.connect.seconds} s = ${r.connect.perSecond}/s`);
   if (r.trial) lines.push(`  ${describeTrial(r.trial)}`);
-  if (r.maxRate !== undefined) lines.push(`  max sustainable rate: ${r.maxBounded ? '' : '≥ '}${r.maxRate}/s (p99 < ${r.options.maxP99} ms, no loss) after ${r.trials?.length} trials`);
-  if (r.idle) lines.push(`  server rss ${r.idle.baseRssMB} → ${r.idle.rssMB} MB = ${r.idle.perSocketKB} KB/socket; open after settle ${r.idle.openAfterSettle}; cpu while connecting ${r.idle.usage.serverCpuPct}%`);
-  if (r.notify) lines.push(`  notifications received per device ${r.notify.received.join(', ')}, last unseen count ${r.notify.lastUnseenCount.join(', ')} (${r.notify.unseenCountCorrect ? 'correct' : 'WRONG'})`);
+  if (r.maxRate !== undefined)
+    lines.push(`  max sustainable rate: ${r.maxBounded ? '' : '≥ '}${r.maxRate}/s (p99 < ${r.options.maxP99} ms, no loss) after ${r.trials?.length} trials`);
+  if (r.idle)
+    lines.push(
+      `  server rss ${r.idle.baseRssMB} → ${r.idle.rssMB} MB = ${r.idle.perSocketKB} KB/socket; open after settle ${r.idle.openAfterSettle}; cpu while connecting ${r.idle.usage.serverCpuPct}%`,
+    );
+  if (r.notify)
+    lines.push(
+      `  notifications received per device ${r.notify.received.join(', ')}, last unseen count ${r.notify.lastUnseenCount.join(', ')} (${r.notify.unseenCountCorrect ? 'correct' : 'WRONG'})`,
+    );
   if (r.error) lines.push(`  ERROR ${r.error}`);
   return lines.join('\n');
 }
@@ -604,8 +711,31 @@ function cli(): Partial<Options> {
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const { values } = parseArgs({
     options: Object.fromEntries(
-      ['target', 'scenario', 'users', 'devices', 'senders', 'rate', 'duration', 'ramp', 'send', 'recv', 'http-conns', 'max-inflight', 'drain',
-        'connections', 'procs', 'concurrency', 'max-p99', 'trials', 'budget', 'instances', 'redis-url', 'label', 'out'].map((k) => [k, { type: 'string' as const }]),
+      [
+        'target',
+        'scenario',
+        'users',
+        'devices',
+        'senders',
+        'rate',
+        'duration',
+        'ramp',
+        'send',
+        'recv',
+        'http-conns',
+        'max-inflight',
+        'drain',
+        'connections',
+        'procs',
+        'concurrency',
+        'max-p99',
+        'trials',
+        'budget',
+        'instances',
+        'redis-url',
+        'label',
+        'out',
+      ].map((k) => [k, { type: 'string' as const }]),
     ),
   });
   const camel = (k: string) => k.replace(/-(.)/g, (_, c: string) => c.toUpperCase());

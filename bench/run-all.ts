@@ -78,7 +78,10 @@ for (const [k, spec] of specs.entries()) {
 const f = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? '–' : String(Math.round(x * 10 ** digits) / 10 ** digits));
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: (string | number)[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
-const errs = (t: TrialResult) => Object.entries(t.httpErrors).map(([k, v]) => `${k}×${v}`).join(' ') || '0';
+const errs = (t: TrialResult) =>
+  Object.entries(t.httpErrors)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(' ') || '0';
 
 const delivery = results.filter((r) => r.trial);
 const maxes = results.filter((r) => r.scenario === 'max');
@@ -145,11 +148,48 @@ const md = [
   '## Delivery (open-loop senders, latency from just before the send to receipt, steady state after the ramp)',
   '',
   table(
-    ['scenario', 'target', 'send → receive', 'users×devices', 'rate/s', 'achieved/s', 'delivered/expected', 'lost', 'dup', 'errors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'server CPU %', 'server RSS MB', 'generator CPU %', 'machine busy %'],
+    [
+      'scenario',
+      'target',
+      'send → receive',
+      'users×devices',
+      'rate/s',
+      'achieved/s',
+      'delivered/expected',
+      'lost',
+      'dup',
+      'errors',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'server CPU %',
+      'server RSS MB',
+      'generator CPU %',
+      'machine busy %',
+    ],
     delivery.map((r) => {
       const t = r.trial!;
-      return [r.scenario, r.target, r.variant, `${r.options.users}×${r.options.devices}`, t.rate, t.achievedRate, `${t.delivered}/${t.expected}`, t.lost, t.duplicates, errs(t),
-        t.latencyMs.p50, t.latencyMs.p95, t.latencyMs.p99, t.latencyMs.max, t.usage.serverCpuPct.join(' + '), t.usage.serverRssPeakMB.join(' + '), t.usage.generatorCpuPct, t.usage.machineBusyPct];
+      return [
+        r.scenario,
+        r.target,
+        r.variant,
+        `${r.options.users}×${r.options.devices}`,
+        t.rate,
+        t.achievedRate,
+        `${t.delivered}/${t.expected}`,
+        t.lost,
+        t.duplicates,
+        errs(t),
+        t.latencyMs.p50,
+        t.latencyMs.p95,
+        t.latencyMs.p99,
+        t.latencyMs.max,
+        t.usage.serverCpuPct.join(' + '),
+        t.usage.serverRssPeakMB.join(' + '),
+        t.usage.generatorCpuPct,
+        t.usage.machineBusyPct,
+      ];
     }),
   ),
   '',
@@ -159,7 +199,13 @@ const md = [
     ['target', 'max msg/s', 'trials (rate: p99 ms, pass)', 'server CPU % at max', 'generator CPU % at max'],
     maxes.map((r) => {
       const best = r.trials?.find((t) => t.pass && t.rate === r.maxRate);
-      return [r.target, `${r.maxBounded ? '' : '≥ '}${r.maxRate ?? '–'}`, (r.trials ?? []).map((t) => `${t.rate}: ${t.latencyMs.p99}${t.pass ? ' ✓' : ' ✗'}`).join(', '), best?.usage.serverCpuPct.join(' ') ?? '–', best?.usage.generatorCpuPct ?? '–'];
+      return [
+        r.target,
+        `${r.maxBounded ? '' : '≥ '}${r.maxRate ?? '–'}`,
+        (r.trials ?? []).map((t) => `${t.rate}: ${t.latencyMs.p99}${t.pass ? ' ✓' : ' ✗'}`).join(', '),
+        best?.usage.serverCpuPct.join(' ') ?? '–',
+        best?.usage.generatorCpuPct ?? '–',
+      ];
     }),
   ),
   '',
@@ -167,11 +213,24 @@ const md = [
   '',
   table(
     ['target', 'transport', 'sockets open', 'failed', 'connect/s', 'server RSS before → after MB', 'KB per socket', 'server CPU % while connecting'],
-    idles.map((r) => [r.target, r.variant, r.idle?.openAfterSettle ?? '–', r.connect?.failed ?? '–', r.connect?.perSecond ?? '–',
-      r.idle ? `${r.idle.baseRssMB} → ${r.idle.rssMB}` : '–', r.idle?.perSocketKB ?? '–', r.idle?.usage.serverCpuPct.join(' ') ?? '–']),
+    idles.map((r) => [
+      r.target,
+      r.variant,
+      r.idle?.openAfterSettle ?? '–',
+      r.connect?.failed ?? '–',
+      r.connect?.perSecond ?? '–',
+      r.idle ? `${r.idle.baseRssMB} → ${r.idle.rssMB}` : '–',
+      r.idle?.perSocketKB ?? '–',
+      r.idle?.usage.serverCpuPct.join(' ') ?? '–',
+    ]),
   ),
   '',
-  ...results.filter((r) => r.notify).map((r) => `Notify: ${r.trial!.ok} acknowledged actions; notifications received per owner device ${r.notify!.received.join(', ')}; last unseen count ${r.notify!.lastUnseenCount.join(', ')} (${r.notify!.unseenCountCorrect ? 'correct' : '**wrong**'}).`),
+  ...results
+    .filter((r) => r.notify)
+    .map(
+      (r) =>
+        `Notify: ${r.trial!.ok} acknowledged actions; notifications received per owner device ${r.notify!.received.join(', ')}; last unseen count ${r.notify!.lastUnseenCount.join(', ')} (${r.notify!.unseenCountCorrect ? 'correct' : '**wrong**'}).`,
+    ),
   ...results.filter((r) => r.error).map((r) => `Error in ${r.scenario} ${r.target} (${r.variant}): ${r.error}`),
   ...skipped.map((s) => `Skipped for the time budget: ${s.scenario} ${s.target}.`),
   '',

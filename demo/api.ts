@@ -9,8 +9,7 @@ export interface Session {
 const KEY = 'realtime-demo-session';
 
 export const loadSession = (): Session | undefined => JSON.parse(localStorage.getItem(KEY) ?? 'null') ?? undefined;
-export const saveSession = (session: Session | undefined) =>
-  session ? localStorage.setItem(KEY, JSON.stringify(session)) : localStorage.removeItem(KEY);
+export const saveSession = (session: Session | undefined) => (session ? localStorage.setItem(KEY, JSON.stringify(session)) : localStorage.removeItem(KEY));
 
 /** Whether the token's `exp` has passed (the server would refuse it: the user must log in again). */
 export function expired(token: string): boolean {
@@ -38,9 +37,16 @@ export async function signIn(mode: 'login' | 'register', username: string, passw
 }
 
 export const social = (token: string) => ({
-  createVideo: (title: string) => gql<{ createVideo: { id: number; title: string } }>('mutation($t: String!) { createVideo(title: $t) { id title } }', { t: title }, token).then((d) => d.createVideo),
+  createVideo: (title: string) =>
+    gql<{ createVideo: { id: number; title: string } }>('mutation($t: String!) { createVideo(title: $t) { id title } }', { t: title }, token).then(
+      (d) => d.createVideo,
+    ),
   like: (videoId: number) => gql('mutation($v: Int!) { likeVideo(videoId: $v) { id } }', { v: videoId }, token),
   comment: (videoId: number, content: string, parentId?: number) =>
-    gql('mutation($v: Int!, $c: String!, $p: Int) { commentOnVideo(videoId: $v, content: $c, parentId: $p) { id } }', { v: videoId, c: content, p: parentId }, token),
+    gql(
+      'mutation($v: Int!, $c: String!, $p: Int) { commentOnVideo(videoId: $v, content: $c, parentId: $p) { id } }',
+      { v: videoId, c: content, p: parentId },
+      token,
+    ),
   follow: (userId: number) => gql('mutation($u: Int!) { followUser(userId: $u) { id } }', { u: userId }, token),
 });

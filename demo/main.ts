@@ -24,14 +24,20 @@ function showLogin() {
     }
   };
   app.replaceChildren(
-    h('div', { class: 'login' },
+    h(
+      'div',
+      { class: 'login' },
       h('h1', {}, 'Realtime demo'),
       username,
       password,
-      h('div', { class: 'row' },
+      h(
+        'div',
+        { class: 'row' },
         h('button', { class: 'primary', onclick: go('login'), 'data-testid': 'login' }, 'Log in'),
-        h('button', { onclick: go('register'), 'data-testid': 'register' }, 'Register')),
-      error),
+        h('button', { onclick: go('register'), 'data-testid': 'register' }, 'Register'),
+      ),
+      error,
+    ),
   );
 }
 
@@ -51,7 +57,10 @@ function bellIcon(): SVGSVGElement {
   svg.setAttribute('height', '16');
   const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
   path.setAttribute('fill', 'currentColor');
-  path.setAttribute('d', 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z');
+  path.setAttribute(
+    'd',
+    'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z',
+  );
   svg.append(path);
   return svg;
 }
@@ -134,30 +143,64 @@ function start(session: Session) {
   composer.addEventListener('keydown', (e) => e.key === 'Enter' && sendMessage());
 
   app.replaceChildren(
-    h('header', {},
+    h(
+      'header',
+      {},
       h('span', { class: 'me', 'data-testid': 'me' }, `${me.username} (#${me.id})`),
       regions.state,
       h('span', { class: 'spacer' }),
-      h('button', { class: 'bell', 'data-testid': 'bell', title: 'Mark all notifications seen', onclick: () => void client.markNotificationsSeen() }, bellIcon(), regions.bellCount),
-      h('button', { onclick: logout, 'data-testid': 'logout' }, 'Log out')),
-    h('main', {},
-      h('section', {},
+      h(
+        'button',
+        { class: 'bell', 'data-testid': 'bell', title: 'Mark all notifications seen', onclick: () => void client.markNotificationsSeen() },
+        bellIcon(),
+        regions.bellCount,
+      ),
+      h('button', { onclick: logout, 'data-testid': 'logout' }, 'Log out'),
+    ),
+    h(
+      'main',
+      {},
+      h(
+        'section',
+        {},
         h('h2', {}, 'Conversations'),
-        h('div', { class: 'row' }, openId, h('button', { 'data-testid': 'open-chat', onclick: () => Number(openId.value) && void openChat(Number(openId.value)) }, 'Chat')),
-        regions.conversations),
-      h('section', { class: 'chat' },
+        h(
+          'div',
+          { class: 'row' },
+          openId,
+          h('button', { 'data-testid': 'open-chat', onclick: () => Number(openId.value) && void openChat(Number(openId.value)) }, 'Chat'),
+        ),
+        regions.conversations,
+      ),
+      h(
+        'section',
+        { class: 'chat' },
         h('div', { class: 'row' }, regions.chatTitle, regions.follow),
         regions.messages,
         regions.typing,
         regions.sendError,
-        h('div', { class: 'composer' }, composer, h('button', { class: 'primary', 'data-testid': 'send', onclick: sendMessage }, 'Send'))),
-      h('section', {},
+        h('div', { class: 'composer' }, composer, h('button', { class: 'primary', 'data-testid': 'send', onclick: sendMessage }, 'Send')),
+      ),
+      h(
+        'section',
+        {},
         h('h2', {}, 'Notifications'),
         regions.notifications,
         h('h2', { style: 'margin-top:16px' }, 'Make some'),
         regions.video,
         h('div', { class: 'row' }, videoId, h('button', { 'data-testid': 'like', onclick: () => void actions.like(Number(videoId.value)) }, 'Like')),
-        h('div', { class: 'row' }, commentText, h('button', { 'data-testid': 'comment', onclick: () => void actions.comment(Number(videoId.value), commentText.value).then(() => (commentText.value = '')) }, 'Comment')))),
+        h(
+          'div',
+          { class: 'row' },
+          commentText,
+          h(
+            'button',
+            { 'data-testid': 'comment', onclick: () => void actions.comment(Number(videoId.value), commentText.value).then(() => (commentText.value = '')) },
+            'Comment',
+          ),
+        ),
+      ),
+    ),
   );
 
   function renderHeader() {
@@ -170,11 +213,13 @@ function start(session: Session) {
   function renderConversations() {
     regions.conversations.replaceChildren(
       ...conversations.map((c) =>
-        h('li', { class: c.user.id === partner?.id ? 'active' : '', 'data-user-id': c.user.id, onclick: () => void openChat(c.user.id) },
-          h('div', {},
-            h('div', {}, presenceDot(c.user.id), c.user.username),
-            h('div', { class: 'preview' }, c.lastMessage.content)),
-          h('span', { class: 'badge', 'data-testid': `unread-${c.user.id}`, 'data-count': c.unreadCount }, c.unreadCount || ''))),
+        h(
+          'li',
+          { class: c.user.id === partner?.id ? 'active' : '', 'data-user-id': c.user.id, onclick: () => void openChat(c.user.id) },
+          h('div', {}, h('div', {}, presenceDot(c.user.id), c.user.username), h('div', { class: 'preview' }, c.lastMessage.content)),
+          h('span', { class: 'badge', 'data-testid': `unread-${c.user.id}`, 'data-count': c.unreadCount }, c.unreadCount || ''),
+        ),
+      ),
     );
   }
 
@@ -191,9 +236,19 @@ function start(session: Session) {
     composer.disabled = !partner;
     const mark = (m: Message) => h('span', { class: 'mark', 'data-testid': m.seen ? 'seen-mark' : 'sent-mark' }, m.seen ? '✓✓' : '✓');
     regions.messages.replaceChildren(
-      ...[...messages.values()].sort((a, b) => a.id - b.id).map((m) =>
-        h('li', { class: `message ${m.senderId === me.id ? 'mine' : ''}`, 'data-testid': 'message', 'data-id': m.id }, h('span', { class: 'content' }, m.content), m.senderId === me.id && mark(m))),
-      ...pending.map((p) => h('li', { class: 'message mine', 'data-testid': 'pending-message' }, h('span', { class: 'content' }, p.content), h('span', { class: 'mark' }, '…'))),
+      ...[...messages.values()]
+        .sort((a, b) => a.id - b.id)
+        .map((m) =>
+          h(
+            'li',
+            { class: `message ${m.senderId === me.id ? 'mine' : ''}`, 'data-testid': 'message', 'data-id': m.id },
+            h('span', { class: 'content' }, m.content),
+            m.senderId === me.id && mark(m),
+          ),
+        ),
+      ...pending.map((p) =>
+        h('li', { class: 'message mine', 'data-testid': 'pending-message' }, h('span', { class: 'content' }, p.content), h('span', { class: 'mark' }, '…')),
+      ),
     );
     regions.messages.scrollTop = regions.messages.scrollHeight;
     regions.typing.textContent = partner && typing ? `${partner.username} is typing…` : '';
@@ -202,9 +257,13 @@ function start(session: Session) {
   function renderNotifications() {
     regions.notifications.replaceChildren(
       ...notifications.map((n) =>
-        h('li', { class: n.seen ? '' : 'unseen', 'data-testid': 'notification', 'data-type': n.type },
+        h(
+          'li',
+          { class: n.seen ? '' : 'unseen', 'data-testid': 'notification', 'data-type': n.type },
           `${n.actor.username} ${NOTIFICATION_TEXT[n.type](n)} `,
-          n.type !== 'like' && n.type !== 'follow' && h('button', { 'data-testid': 'reply', onclick: () => reply(n) }, 'Reply'))),
+          n.type !== 'like' && n.type !== 'follow' && h('button', { 'data-testid': 'reply', onclick: () => reply(n) }, 'Reply'),
+        ),
+      ),
     );
     renderHeader();
   }

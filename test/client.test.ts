@@ -92,7 +92,8 @@ async function rest<T = any>(url: string, user: TestUser, method: string, path: 
   return { status: res.status, body: (await res.json()) as T };
 }
 
-const send = (url: string, from: TestUser, to: TestUser, content: string) => rest<Message>(url, from, 'POST', '/api/v1/messages/', { receiverId: to.id, content });
+const send = (url: string, from: TestUser, to: TestUser, content: string) =>
+  rest<Message>(url, from, 'POST', '/api/v1/messages/', { receiverId: to.id, content });
 
 async function conversation(url: string, user: TestUser, other: TestUser): Promise<Message[]> {
   const { body } = await rest<{ messages: Message[] }>(url, user, 'GET', `/api/v1/messages/?with=${other.id}&limit=100`);
@@ -299,44 +300,52 @@ describe('client against a real server', () => {
     expect(a.states).toEqual(['offline']);
   });
 
-  it('reconnects at once after 1012, to the instance the balancer sends it to, however long its backoff', async () => {
-    const first = await startServer({ backend: 'pglite' });
-    const other = await server({ backend: 'pglite' });
-    const proxy = await proxyTo(first.url);
-    const alice = await registerUser(first.url, 'alice');
-    // The same user on the other instance (its own database here): the same id, and the same secret signs tokens.
-    expect((await registerUser(other.url, 'alice')).id).toBe(alice.id);
-    const a = startClient(proxy.url, alice, { backoff: { baseMs: 60_000, maxMs: 60_000 } });
-    const states = a.events('state');
-    expect(await states.next()).toBe('open');
-    proxy.target = other.url;
-    await first.close();
-    expect(await states.next(3000)).toBe('connecting');
-    expect(await states.next(3000)).toBe('open');
-  }, TWO_SERVICES);
+  it(
+    'reconnects at once after 1012, to the instance the balancer sends it to, however long its backoff',
+    async () => {
+      const first = await startServer({ backend: 'pglite' });
+      const other = await server({ backend: 'pglite' });
+      const proxy = await proxyTo(first.url);
+      const alice = await registerUser(first.url, 'alice');
+      // The same user on the other instance (its own database here): the same id, and the same secret signs tokens.
+      expect((await registerUser(other.url, 'alice')).id).toBe(alice.id);
+      const a = startClient(proxy.url, alice, { backoff: { baseMs: 60_000, maxMs: 60_000 } });
+      const states = a.events('state');
+      expect(await states.next()).toBe('open');
+      proxy.target = other.url;
+      await first.close();
+      expect(await states.next(3000)).toBe('connecting');
+      expect(await states.next(3000)).toBe('open');
+    },
+    TWO_SERVICES,
+  );
 
-  it('emits resync when the server cannot resume its cursor, and follows the new stream from there', async () => {
-    // Two services with databases of their own: the cursor from the first means nothing to the second.
-    const first = await startServer({ backend: 'pglite' });
-    const other = await server({ backend: 'pglite' });
-    const proxy = await proxyTo(first.url);
-    const alice = await registerUser(first.url, 'alice');
-    const bob = await registerUser(first.url, 'bob');
-    const a = startClient(proxy.url, alice);
-    await a.untilState('open');
-    for (const content of ['one', 'two', 'three']) await send(first.url, bob, alice, content);
-    await untilMessages(a, 3);
+  it(
+    'emits resync when the server cannot resume its cursor, and follows the new stream from there',
+    async () => {
+      // Two services with databases of their own: the cursor from the first means nothing to the second.
+      const first = await startServer({ backend: 'pglite' });
+      const other = await server({ backend: 'pglite' });
+      const proxy = await proxyTo(first.url);
+      const alice = await registerUser(first.url, 'alice');
+      const bob = await registerUser(first.url, 'bob');
+      const a = startClient(proxy.url, alice);
+      await a.untilState('open');
+      for (const content of ['one', 'two', 'three']) await send(first.url, bob, alice, content);
+      await untilMessages(a, 3);
 
-    // The same user ids on the other service, and a token it accepts (same secret).
-    const aliceThere = await registerUser(other.url, 'alice');
-    const bobThere = await registerUser(other.url, 'bob');
-    expect([aliceThere.id, bobThere.id]).toEqual([alice.id, bob.id]);
-    proxy.target = other.url;
-    await first.close();
-    expect(await a.events('resync').next(10_000)).toEqual({ reason: 'not-resumed' });
-    const there = await send(other.url, bobThere, aliceThere, 'on the other service');
-    expect((await untilMessages(a, 4)).at(-1)).toEqual(there.body);
-  }, TWO_SERVICES);
+      // The same user ids on the other service, and a token it accepts (same secret).
+      const aliceThere = await registerUser(other.url, 'alice');
+      const bobThere = await registerUser(other.url, 'bob');
+      expect([aliceThere.id, bobThere.id]).toEqual([alice.id, bob.id]);
+      proxy.target = other.url;
+      await first.close();
+      expect(await a.events('resync').next(10_000)).toEqual({ reason: 'not-resumed' });
+      const there = await send(other.url, bobThere, aliceThere, 'on the other service');
+      expect((await untilMessages(a, 4)).at(-1)).toEqual(there.body);
+    },
+    TWO_SERVICES,
+  );
 
   it('stays closed after an idle close (4000) until the app acts again', async () => {
     const idle = await server({ env: { WS_IDLE_TIMEOUT_MS: '300' } });

@@ -11,7 +11,16 @@ const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`\n*** SKIPPED: demo browser tests — ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it). ***\n`);
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const WAIT = { timeout: 15_000 };
 
 interface Person {
@@ -238,14 +247,21 @@ describe('demo files', () => {
     // The client is bundled in, not fetched from anywhere else.
     expect(await script.text()).toContain('/api/v1/ws');
     const css = await fetch(`${server.url}/demo/main.css`, { method: 'HEAD' });
-    expect([css.status, css.headers.get('content-type'), Number(css.headers.get('content-length'))]).toEqual([200, 'text/css; charset=utf-8', expect.any(Number)]);
+    expect([css.status, css.headers.get('content-type'), Number(css.headers.get('content-length'))]).toEqual([
+      200,
+      'text/css; charset=utf-8',
+      expect.any(Number),
+    ]);
     expect(await css.text()).toBe('');
     expect((await fetch(`${server.url}/demo/secret.ts`)).status).toBe(404);
     expect((await fetch(`${server.url}/demo/../package.json`)).status).not.toBe(200);
   });
 
   it('is off in production unless DEMO=true', async () => {
-    for (const [env, status] of [[{}, 404], [{ DEMO: 'true' }, 200]] as const) {
+    for (const [env, status] of [
+      [{}, 404],
+      [{ DEMO: 'true' }, 200],
+    ] as const) {
       const production = await startServer({ env: { NODE_ENV: 'production', ...env } });
       try {
         expect((await fetch(`${production.url}/demo`)).status).toBe(status);

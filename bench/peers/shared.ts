@@ -64,10 +64,11 @@ export async function openDb(databaseUrl: string): Promise<pg.Pool> {
 }
 
 async function insertMessage(pool: pg.Pool, senderId: number, receiverId: number, content: string): Promise<PeerMessage> {
-  const { rows } = await pool.query(
-    'INSERT INTO bench_messages (sender_id, receiver_id, content) VALUES ($1, $2, $3) RETURNING id, created_at',
-    [senderId, receiverId, content],
-  );
+  const { rows } = await pool.query('INSERT INTO bench_messages (sender_id, receiver_id, content) VALUES ($1, $2, $3) RETURNING id, created_at', [
+    senderId,
+    receiverId,
+    content,
+  ]);
   const createdAt = (rows[0].created_at as Date).toISOString();
   return { id: rows[0].id, senderId, receiverId, content, createdAt, seen: false };
 }

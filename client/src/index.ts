@@ -107,9 +107,10 @@ export function connect(options: ConnectOptions): Client {
   let watched: number[] = [];
   function subscribePresence(userIds: number[]) {
     if (!userIds.length || connection.send({ type: 'presence:subscribe', data: { userIds } })) return;
-    void http
-      .request<{ presence: Presence[] }>('GET', `/api/v1/presence?ids=${userIds.join(',')}`)
-      .then(({ presence }) => presence.forEach((p) => emitter.emit('presence:update', p)), () => undefined);
+    void http.request<{ presence: Presence[] }>('GET', `/api/v1/presence?ids=${userIds.join(',')}`).then(
+      ({ presence }) => presence.forEach((p) => emitter.emit('presence:update', p)),
+      () => undefined,
+    );
   }
 
   emitter.on('state', (state) => {

@@ -56,7 +56,7 @@ export class Outbox {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      for (let attempt = 0; this.queue.length > 0; ) {
+      for (let attempt = 0; this.queue.length > 0;) {
         const item = this.queue[0]!;
         try {
           const { receiverId, content, clientMessageId } = item;

@@ -42,7 +42,7 @@ export class Poller {
   private async run() {
     const { signal } = this.abort;
     const { stream } = this.options;
-    for (let failures = 0; !signal.aborted; ) {
+    for (let failures = 0; !signal.aborted;) {
       try {
         if (this.plain) await this.pollLists(signal);
         else await this.longPoll(signal);

@@ -75,10 +75,7 @@ export function createMessageBatch(prisma: Prisma) {
   const pending: Pending[] = [];
 
   async function insert(batch: NewMessage[]): Promise<StoredMessage[]> {
-    const rows = await prisma.$queryRawUnsafe<(Message & { o: bigint; position: number; events: UserEvent[] })[]>(
-      INSERT_MESSAGES,
-      ...columnsOf(batch),
-    );
+    const rows = await prisma.$queryRawUnsafe<(Message & { o: bigint; position: number; events: UserEvent[] })[]>(INSERT_MESSAGES, ...columnsOf(batch));
     const byInput = new Map(rows.map(({ o, ...row }) => [Number(o), row]));
     return batch.map((_, i) => byInput.get(i + 1));
   }

@@ -20,14 +20,7 @@ export type Messages = ReturnType<typeof createMessages>;
 
 export const CLIENT_MESSAGE_ID_MAX = 64;
 
-export function createMessages(deps: {
-  prisma: Prisma;
-  streams: Streams;
-  limits: RateLimits;
-  metrics: Metrics;
-  logger: Logger;
-  maxLength: number;
-}) {
+export function createMessages(deps: { prisma: Prisma; streams: Streams; limits: RateLimits; metrics: Metrics; logger: Logger; maxLength: number }) {
   const { prisma, streams, limits, metrics, logger } = deps;
   const batch = createMessageBatch(prisma);
 

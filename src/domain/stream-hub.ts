@@ -57,7 +57,10 @@ export class StreamHub {
       feed.listeners.delete(listener);
       if (feed.listeners.size || this.feeds.get(userId) !== feed) return;
       this.feeds.delete(userId);
-      feed.subscription.then((unsubscribe) => unsubscribe(), () => undefined);
+      feed.subscription.then(
+        (unsubscribe) => unsubscribe(),
+        () => undefined,
+      );
     };
     try {
       await feed.subscription;

@@ -179,7 +179,7 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
         const resumption = await resume(userId, from.after, now);
         const resumed = resumption !== undefined;
         const start = resumption?.position ?? (!from.after && from.queue ? now.acked : now.position);
-        const first = resumption?.entries ?? (start < now.position ? await entriesAfter(userId, start) : []);
+        let first = resumption?.entries ?? (start < now.position ? await entriesAfter(userId, start) : []);
         const onlyMessages = !resumed && start < now.position;
         last = start;
         return {
@@ -191,7 +191,10 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
             detach();
           },
           async start() {
-            replay: for (let page = first; page.length; page = page.at(-1)!.position! < now.position ? await entriesAfter(userId, last) : []) {
+            // The first page is let go of once taken: a long-lived consumer must not keep its backlog.
+            const firstPage = first;
+            first = [];
+            replay: for (let page = firstPage; page.length; page = page.at(-1)!.position! < now.position ? await entriesAfter(userId, last) : []) {
               for (const entry of page) {
                 if (closed) return;
                 if (entry.position! > now.position) break replay;
@@ -225,7 +228,10 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
       const resumption = await resume(userId, after, now, limit);
       if (!resumption) {
         const cursor = encodeCursor(userId, now.position);
-        const counts: UserEvent[] = [{ kind: 'unreadMessageCount', count: now.unread }, { kind: 'unseenCount', count: now.unseen }];
+        const counts: UserEvent[] = [
+          { kind: 'unreadMessageCount', count: now.unread },
+          { kind: 'unseenCount', count: now.unseen },
+        ];
         return { resumed: false, items: counts.map((event) => ({ cursor, position: now.position, event })), cursor };
       }
       let { entries } = resumption;

@@ -139,7 +139,10 @@ function createRelay(target: RedisTarget, options: { commandTimeoutMs?: number; 
   const commandTimeout = options.commandTimeoutMs;
   const publisher = connectRedis(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout });
   const subscriber = connectRedis(target, { maxRetriesPerRequest: null, commandTimeout }, true);
-  for (const [name, client] of [['publish', publisher], ['subscribe', subscriber]] as const) {
+  for (const [name, client] of [
+    ['publish', publisher],
+    ['subscribe', subscriber],
+  ] as const) {
     client.on('error', (err: Error) => logger.warn({ err: err.message, client: name }, 'redis connection error'));
   }
   // Commands are fired and forgotten (or awaited without failing the caller): a failure is logged and counted.
@@ -200,8 +203,15 @@ function createRelay(target: RedisTarget, options: { commandTimeoutMs?: number; 
       if (publisher.status !== 'ready' || subscriber.status !== 'ready') return false;
       // Connected is not enough: a Redis that hangs keeps its connections. It must answer within the timeout; a
       // cluster must also cover every slot (a master down and not yet replaced fails the channels on its shard).
-      if (!isCluster(publisher)) return publisher.ping().then(() => true, () => false);
-      return publisher.cluster('INFO').then((info) => String(info).includes('cluster_state:ok'), () => false);
+      if (!isCluster(publisher))
+        return publisher.ping().then(
+          () => true,
+          () => false,
+        );
+      return publisher.cluster('INFO').then(
+        (info) => String(info).includes('cluster_state:ok'),
+        () => false,
+      );
     },
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

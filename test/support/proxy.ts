@@ -37,19 +37,16 @@ export async function startProxy(target: string): Promise<TestProxy> {
     const { hostname, port } = upstream();
     const cut = lose.count > 0 && lose.match(req);
     if (cut) lose.count--;
-    const forward = request(
-      { host: hostname, port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        if (cut) {
-          proxy.lost++;
-          answer.resume();
-          res.socket?.destroy();
-          return;
-        }
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const forward = request({ host: hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (cut) {
+        proxy.lost++;
+        answer.resume();
+        res.socket?.destroy();
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     forward.on('error', () => res.socket?.destroy());
     req.pipe(forward);
   });
