@@ -79,11 +79,6 @@ export class StreamHub {
     this.advance(userId, feed);
   }
 
-  /** Users with consumers on this instance. */
-  users(): number[] {
-    return [...this.feeds.keys()];
-  }
-
   /** Fills every feed's holes from the database: on Redis reconnects and periodically, as a safety net. */
   async repairAll(): Promise<void> {
     const heads = new Map<number, number>();

@@ -113,8 +113,7 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
 
   return {
     head,
-    entriesAfter,
-    /** Users with live consumers on this instance, and a way to fill their holes (tests and the periodic sweep). */
+    /** The feeds of the users with consumers on this instance; app.ts runs its periodic repair. */
     hub,
 
     /**
