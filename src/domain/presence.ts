@@ -114,12 +114,10 @@ export function createPresence(deps: { prisma: Prisma; bus: Bus; logger: Logger;
           else listener(view);
         }
       };
-      const subscribed = new Map(await Promise.all([...seen.keys()].map(async (id) => [id, await bus.subscribe(id, hear, 'presence')] as const)));
+      const subscribed = new Set(seen.keys());
+      await Promise.all([...subscribed].map((id) => bus.subscribe(id, hear, 'presence')));
       const stop = (userId?: number) => {
-        for (const id of userId === undefined ? [...subscribed.keys()] : [userId]) {
-          subscribed.get(id)?.();
-          subscribed.delete(id);
-        }
+        for (const id of userId === undefined ? [...subscribed] : [userId]) if (subscribed.delete(id)) bus.unsubscribe(id, hear, 'presence');
       };
       try {
         for (const view of await views(seen, ids)) listener(view);

@@ -6,7 +6,7 @@ import type { Bus } from '../events/bus.ts';
 import { decodeCursor, encodeCursor } from '../events/cursor.ts';
 import type { StreamEntry, UserEvent } from '../events/user-event.ts';
 import type { Logger } from '../observability/logger.ts';
-import { StreamHub } from './stream-hub.ts';
+import { StreamHub, type EntryListener } from './stream-hub.ts';
 
 /** One event as a consumer receives it: with the cursor of its position, none for ephemeral events (typing). */
 export interface StreamItem {
@@ -17,8 +17,10 @@ export interface StreamItem {
   replayed?: true;
 }
 
-/** Writes an item; a returned promise (a socket draining) is awaited while a backlog is being replayed. */
-export type ItemSink = (item: StreamItem) => void | Promise<void>;
+/** Where a consumer's items go; a returned promise (a socket draining) is awaited while a backlog is replayed. */
+export interface ItemSink {
+  write(item: StreamItem): void | Promise<void>;
+}
 
 export interface StreamHead {
   position: number;
@@ -49,6 +51,96 @@ export interface OpenStream {
 }
 
 const PAGE = 500;
+
+/** What a consumer reads from besides its first page. */
+interface StreamReader {
+  hub: StreamHub;
+  entriesAfter(userId: number, position: number): Promise<StreamEntry[]>;
+}
+
+const NO_HEAD: StreamHead = { position: 0, acked: 0, unread: 0, unseen: 0 };
+
+/**
+ * One consumer of a user's stream (an open socket or subscription): its place in the stream and the live entries
+ * held while its backlog is written. One object with its state in fields, no closures: every idle socket keeps one.
+ */
+class StreamConsumer implements OpenStream, EntryListener {
+  resumed = false;
+  cursor = '';
+  /** Live entries that arrive before the backlog is written; undefined once they go straight to the sink. */
+  private held: StreamEntry[] | undefined = [];
+  private last = 0;
+  private closed = false;
+  /** The stream's head when it was opened: where the backlog ends, and the counts that follow it. */
+  private head = NO_HEAD;
+  private first: StreamEntry[] = [];
+  private onlyMessages = false;
+
+  constructor(
+    private readonly userId: number,
+    private readonly sink: ItemSink,
+    private readonly reader: StreamReader,
+  ) {}
+
+  /** Where the consumer starts: after `start`, with the first page of entries after it already read. */
+  begin(head: StreamHead, start: number, first: StreamEntry[], resumed: boolean) {
+    this.head = head;
+    this.last = start;
+    this.first = first;
+    this.resumed = resumed;
+    this.onlyMessages = !resumed && start < head.position;
+    this.cursor = encodeCursor(this.userId, start);
+  }
+
+  receive(entry: StreamEntry) {
+    if (this.held) this.held.push(entry);
+    else this.live(entry);
+  }
+
+  position() {
+    return this.last;
+  }
+
+  close() {
+    this.closed = true;
+    this.reader.hub.detach(this.userId, this);
+  }
+
+  async start() {
+    const { userId, head, sink } = this;
+    // The first page is let go of once taken, and the head once written: a long-lived consumer keeps neither.
+    const firstPage = this.first;
+    this.first = [];
+    this.head = NO_HEAD;
+    replay: for (let page = firstPage; page.length; page = page.at(-1)!.position! < head.position ? await this.reader.entriesAfter(userId, this.last) : []) {
+      for (const entry of page) {
+        if (this.closed) return;
+        if (entry.position! > head.position) break replay;
+        const position = (this.last = entry.position!);
+        const cursor = encodeCursor(userId, position);
+        for (const event of entry.events) if (!this.onlyMessages || event.kind === 'messageNew') await sink.write({ cursor, position, event, replayed: true });
+      }
+    }
+    if (this.closed) return;
+    const position = (this.last = head.position);
+    const cursor = encodeCursor(userId, position);
+    await sink.write({ cursor, position, event: { kind: 'unreadMessageCount', count: head.unread }, replayed: true });
+    await sink.write({ cursor, position, event: { kind: 'unseenCount', count: head.unseen }, replayed: true });
+    // Entries keep arriving in `held` while it is written; it is let go of only once it is empty.
+    for (let i = 0; this.held && i < this.held.length; i++) this.live(this.held[i]!);
+    this.held = undefined;
+  }
+
+  private live(entry: StreamEntry) {
+    const { position } = entry;
+    if (position !== undefined) {
+      if (position <= this.last) return;
+      this.last = position;
+    }
+    const cursor = position === undefined ? undefined : encodeCursor(this.userId, position);
+    for (const event of entry.events) void this.sink.write({ cursor, position, event });
+  }
+}
 
 export type Streams = ReturnType<typeof createStreams>;
 
@@ -96,6 +188,7 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
     },
     logger,
   );
+  const reader: StreamReader = { hub, entriesAfter };
 
   // Acknowledgements from several devices and sockets: one UPDATE per event-loop turn, chained so that flush()
   // waits for the one in flight as well as the one scheduled.
@@ -158,62 +251,18 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
      * it read; otherwise it starts now. Live events that arrive meanwhile wait and follow, none twice.
      */
     async open(userId: number, from: { after?: string | null; queue?: boolean }, sink: ItemSink): Promise<OpenStream> {
-      let held: StreamEntry[] | undefined = [];
-      let last = 0;
-      let closed = false;
-      const live = (entry: StreamEntry) => {
-        if (entry.position !== undefined) {
-          if (entry.position <= last) return;
-          last = entry.position;
-        }
-        const { position } = entry;
-        const cursor = position === undefined ? undefined : encodeCursor(userId, position);
-        for (const event of entry.events) void sink({ cursor, position, event });
-      };
-      const detach = await hub.attach(userId, (entry) => (held ? held.push(entry) : live(entry)));
+      const consumer = new StreamConsumer(userId, sink, reader);
+      await hub.attach(userId, consumer);
       try {
         await ackWrites; // what this instance heard acknowledged is not queued again
         const now = await head(userId);
         hub.seed(userId, now.position);
         const resumption = await resume(userId, from.after, now);
-        const resumed = resumption !== undefined;
         const start = resumption?.position ?? (!from.after && from.queue ? now.acked : now.position);
-        let first = resumption?.entries ?? (start < now.position ? await entriesAfter(userId, start) : []);
-        const onlyMessages = !resumed && start < now.position;
-        last = start;
-        return {
-          resumed,
-          cursor: encodeCursor(userId, start),
-          position: () => last,
-          close() {
-            closed = true;
-            detach();
-          },
-          async start() {
-            // The first page is let go of once taken: a long-lived consumer must not keep its backlog.
-            const firstPage = first;
-            first = [];
-            replay: for (let page = firstPage; page.length; page = page.at(-1)!.position! < now.position ? await entriesAfter(userId, last) : []) {
-              for (const entry of page) {
-                if (closed) return;
-                if (entry.position! > now.position) break replay;
-                const position = (last = entry.position!);
-                const cursor = encodeCursor(userId, position);
-                for (const event of entry.events) if (!onlyMessages || event.kind === 'messageNew') await sink({ cursor, position, event, replayed: true });
-              }
-            }
-            if (closed) return;
-            const position = (last = now.position);
-            const cursor = encodeCursor(userId, position);
-            await sink({ cursor, position, event: { kind: 'unreadMessageCount', count: now.unread }, replayed: true });
-            await sink({ cursor, position, event: { kind: 'unseenCount', count: now.unseen }, replayed: true });
-            // Entries keep arriving in `held` while it is written; it is let go of only once it is empty.
-            for (let i = 0; held && i < held.length; i++) live(held[i]!);
-            held = undefined;
-          },
-        };
+        consumer.begin(now, start, resumption?.entries ?? (start < now.position ? await entriesAfter(userId, start) : []), resumption !== undefined);
+        return consumer;
       } catch (err) {
-        detach();
+        hub.detach(userId, consumer);
         throw err;
       }
     },
@@ -238,7 +287,8 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
         let wake!: () => void;
         const woken = new Promise<void>((resolve) => (wake = resolve));
         const timer = setTimeout(wake, waitMs);
-        const detach = await hub.attach(userId, (entry) => entry.position !== undefined && wake());
+        const waiter: EntryListener = { receive: (entry) => void (entry.position !== undefined && wake()) };
+        await hub.attach(userId, waiter);
         hub.seed(userId, now.position);
         try {
           // Read again now that nothing can slip by between the read and the wait.
@@ -249,7 +299,7 @@ export function createStreams(deps: { prisma: Prisma; bus: Bus; logger: Logger; 
           }
         } finally {
           clearTimeout(timer);
-          detach();
+          hub.detach(userId, waiter);
         }
       }
       const items = entries.flatMap(({ position, events }) => events.map((event) => ({ cursor: encodeCursor(userId, position!), position, event })));

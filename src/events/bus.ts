@@ -20,8 +20,10 @@ export interface Bus {
    * position in the database (domain/stream-hub.ts).
    */
   publish(userId: number, entry: StreamEntry, topic?: Topic): void;
-  /** Resolves once the listener receives entries published by any instance; returns the unsubscribe function. */
-  subscribe(userId: number, listener: StreamEntryListener, topic?: Topic): Promise<() => void>;
+  /** Resolves once the listener receives entries published by any instance. */
+  subscribe(userId: number, listener: StreamEntryListener, topic?: Topic): Promise<void>;
+  /** Stops a listener that subscribe() added. */
+  unsubscribe(userId: number, listener: StreamEntryListener, topic?: Topic): void;
   /**
    * Calls `listener` whenever a connection that receives other instances' entries is back after a loss (on a
    * cluster: whenever the subscriber connections to the shards were re-established, e.g. after a failover).
@@ -77,8 +79,8 @@ export function createBus(options: { redis?: RedisTarget; commandTimeoutMs?: num
       publish: local.emit,
       async subscribe(userId, listener, topic) {
         local.add(userId, listener, topic);
-        return () => void local.remove(userId, listener, topic);
       },
+      unsubscribe: (userId, listener, topic) => void local.remove(userId, listener, topic),
       onReconnect: () => undefined,
       healthy: async () => true,
       close: async () => local.clear(),
@@ -114,11 +116,10 @@ export function createBus(options: { redis?: RedisTarget; commandTimeoutMs?: num
     },
     async subscribe(userId, listener, topic) {
       // One Redis subscription per user and topic on this instance, however many connections the user has here.
-      const name = channel(userId, topic);
-      if (local.add(userId, listener, topic) === 1) await relay.subscribe(name);
-      return () => {
-        if (local.remove(userId, listener, topic) === 0 && !closed) void relay.unsubscribe(name);
-      };
+      if (local.add(userId, listener, topic) === 1) await relay.subscribe(channel(userId, topic));
+    },
+    unsubscribe(userId, listener, topic) {
+      if (local.remove(userId, listener, topic) === 0 && !closed) void relay.unsubscribe(channel(userId, topic));
     },
     onReconnect: relay.onReconnect,
     healthy: relay.healthy,

@@ -35,7 +35,7 @@ export async function subscribeToStream(
       }
       return push(item).then(() => void unread--);
     };
-    const stream = await ctx.domain.streams.open(userId, { after }, (item) => (keep(item) ? deliver(item) : undefined));
+    const stream = await ctx.domain.streams.open(userId, { after }, { write: (item) => (keep(item) ? deliver(item) : undefined) });
     try {
       if (after && !stream.resumed) await deliver({ cursor: stream.cursor, event: { kind: 'resync' } });
       await stream.start();

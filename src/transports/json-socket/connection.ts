@@ -28,6 +28,12 @@ export interface ConnectionDeps {
 
 let lastId = 0;
 
+/**
+ * The connection of each socket, for the socket's event handlers: shared functions rather than closures per
+ * socket, since an instance holds tens of thousands of idle ones.
+ */
+const connectionOf = new WeakMap<WebSocket, Connection>();
+
 export class Connection {
   readonly id = ++lastId;
   /** 0 until authenticated. */
@@ -43,8 +49,8 @@ export class Connection {
   private closedBy?: string;
   /** Gives back the user's open-connection slot; set once authenticated. */
   private release?: () => void;
-  /** The users whose presence this socket watches, each with the function that stops watching. */
-  private readonly watching = new Map<number, () => void>();
+  /** The users whose presence this socket watches, each with the function that stops watching; made on first use. */
+  private watching?: Map<number, () => void>;
 
   constructor(
     private readonly ws: WebSocket,
@@ -53,37 +59,55 @@ export class Connection {
   ) {
     deps.connections.add(this);
     deps.metrics.activeConnections.inc({ transport: TRANSPORT });
-    this.delivery = new Delivery(ws, deps.metrics, deps.ws.maxBufferedBytes, () => this.close('slow_consumer'));
-    this.heartbeat = new Heartbeat(
-      deps.ws,
-      () => this.ping(),
-      (why) => this.expired(why),
-    );
-    ws.on('message', (data) => this.receive(data));
-    ws.on('error', (err: Error & { code?: string }) => {
-      const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
-      this.closedBy ??= reason;
-      deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason });
-      deps.logger.info({ userId: this.userId, connection: this.id, reason }, 'json socket error');
-    });
-    ws.once('close', (code) => this.closed(code));
-    this.frames = new FrameQueue(
-      ws,
-      this.open(socketRequest(req)),
-      () => this.delivery.isOpen,
-      (error, cause) => {
-        if (error.code === 'INTERNAL_ERROR') deps.logger.error({ err: cause, userId: this.userId, connection: this.id }, 'json socket frame failed');
-        this.delivery.sendError(error);
-      },
-    );
+    this.delivery = new Delivery(ws, deps.metrics, deps.ws.maxBufferedBytes, this);
+    this.heartbeat = new Heartbeat(deps.ws, this);
+    connectionOf.set(ws, this);
+    ws.on('message', Connection.onMessage);
+    ws.on('error', Connection.onError);
+    ws.on('close', Connection.onClose);
+    this.frames = new FrameQueue(ws, this.open(socketRequest(req)), this);
+  }
+
+  private static onMessage(this: WebSocket, data: RawData) {
+    connectionOf.get(this)?.receive(data);
+  }
+
+  private static onError(this: WebSocket, err: Error & { code?: string }) {
+    const connection = connectionOf.get(this);
+    if (!connection) return;
+    const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : 'protocol_error';
+    connection.closedBy ??= reason;
+    connection.deps.metrics.connectionErrors.inc({ transport: TRANSPORT, reason });
+    connection.deps.logger.info({ userId: connection.userId, connection: connection.id, reason }, 'json socket error');
+  }
+
+  private static onClose(this: WebSocket, code: number) {
+    connectionOf.get(this)?.closed(code);
+    connectionOf.delete(this);
+  }
+
+  /** FrameQueue: whether frames still get handled. */
+  get isOpen(): boolean {
+    return this.delivery.isOpen;
+  }
+
+  /** FrameQueue: a frame failed; the client gets the error. */
+  frameFailed(error: AppError, cause: unknown) {
+    if (error.code === 'INTERNAL_ERROR') this.deps.logger.error({ err: cause, userId: this.userId, connection: this.id }, 'json socket frame failed');
+    this.delivery.sendError(error);
+  }
+
+  /** Delivery: the client stopped reading. */
+  slowConsumer() {
+    this.close('slow_consumer');
   }
 
   /** Stops the timers and the stream; called on close, whatever kind, and on shutdown. */
   dispose(): void {
     this.heartbeat.stop();
     this.stream?.close();
-    for (const stop of this.watching.values()) stop();
-    this.watching.clear();
+    for (const stop of this.watching?.values() ?? []) stop();
+    this.watching = undefined;
     this.deps.connections.delete(this);
     this.release?.();
   }
@@ -102,7 +126,7 @@ export class Connection {
     this.userId = session.userId;
     try {
       // Live from here on: what is published while the backlog is read follows it, nothing twice.
-      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, (item) => this.delivery.write(item));
+      const stream = await this.deps.domain.streams.open(this.userId, { after: cursor, queue: !cursor }, this.delivery);
       this.stream = stream;
       if (!this.delivery.isOpen) return stream.close();
       this.delivery.send(connectedFrame(this.userId, stream.resumed, stream.cursor));
@@ -142,21 +166,23 @@ export class Connection {
   /** presence:subscribe: a presence:update for each user now, then on every change, until unwatched or closed. */
   private async watch(userIds: number[]) {
     const ids = [...new Set(userIds)];
-    const adding = ids.filter((id) => !this.watching.has(id)).length;
-    if (this.watching.size + adding > MAX_PRESENCE_IDS) throw invalid(`A socket watches at most ${MAX_PRESENCE_IDS} users; unsubscribe some first`);
+    const watching = (this.watching ??= new Map());
+    const adding = ids.filter((id) => !watching.has(id)).length;
+    if (watching.size + adding > MAX_PRESENCE_IDS) throw invalid(`A socket watches at most ${MAX_PRESENCE_IDS} users; unsubscribe some first`);
     // Watching again answers with the presence as it is now, as a first subscription does.
     for (const id of ids) this.unwatch(id);
     const stop = await this.deps.domain.presence.watch(this.userId, ids, (view) => void this.delivery.write({ event: { kind: 'presence', presence: view } }));
     if (!this.delivery.isOpen) return stop();
-    for (const id of ids) this.watching.set(id, () => stop(id));
+    for (const id of ids) watching.set(id, () => stop(id));
   }
 
   private unwatch(userId: number) {
-    this.watching.get(userId)?.();
-    this.watching.delete(userId);
+    this.watching?.get(userId)?.();
+    this.watching?.delete(userId);
   }
 
-  private ping() {
+  /** Heartbeat: time for a ping. */
+  ping() {
     this.pingMark ??= this.stream?.position();
     this.delivery.send(pingFrame());
   }
@@ -172,7 +198,8 @@ export class Connection {
         .catch((err: unknown) => this.deps.logger.warn({ err, userId: this.userId }, 'could not record what was read'));
   }
 
-  private expired(why: Expiry) {
+  /** Heartbeat: the pong, the idle time or the token ran out. */
+  expired(why: Expiry) {
     if (why === 'token_expired') this.delivery.sendError(new AppError('UNAUTHORIZED', 'Token expired'));
     this.close(why);
   }

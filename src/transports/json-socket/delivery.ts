@@ -3,20 +3,20 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { AppError } from '../../domain/errors.ts';
-import type { StreamItem } from '../../domain/streams.ts';
+import type { ItemSink, StreamItem } from '../../domain/streams.ts';
 import { observeDelivery, type Metrics } from '../../observability/metrics.ts';
 import { encode, errorFrame } from './frames.ts';
 
 export const TRANSPORT = 'json-ws';
 
-export class Delivery {
+export class Delivery implements ItemSink {
   private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly metrics: Metrics,
     private readonly maxBufferedBytes: number,
-    private readonly slowConsumer: () => void,
+    private readonly owner: { slowConsumer(): void },
   ) {}
 
   /**
@@ -64,7 +64,7 @@ export class Delivery {
   private writable(): boolean {
     if (!this.isOpen) return false;
     if (this.ws.bufferedAmount <= this.maxBufferedBytes) return true;
-    this.slowConsumer();
+    this.owner.slowConsumer();
     return false;
   }
 }

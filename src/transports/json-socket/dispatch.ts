@@ -18,22 +18,21 @@ export class FrameQueue {
 
   /**
    * @param work what runs first (the connection flow): frames wait for it.
-   * @param failed called with the error of a frame that failed (its answer to the client).
+   * @param owner whether frames still get handled, and who answers the error of a frame that failed.
    */
   constructor(
     private readonly ws: WebSocket,
     private work: Promise<void>,
-    private readonly isOpen: () => boolean,
-    private readonly failed: (error: AppError, cause: unknown) => void,
+    private readonly owner: { readonly isOpen: boolean; frameFailed(error: AppError, cause: unknown): void },
   ) {}
 
   add(task: () => Promise<void>) {
     if (++this.pending === MAX_PENDING_FRAMES) this.ws.pause();
     this.work = this.work.then(async () => {
       try {
-        if (this.isOpen()) await task();
+        if (this.owner.isOpen) await task();
       } catch (err) {
-        this.failed(toAppError(err), err);
+        this.owner.frameFailed(toAppError(err), err);
       } finally {
         if (--this.pending < MAX_PENDING_FRAMES && this.ws.isPaused) this.ws.resume();
       }

@@ -21,20 +21,41 @@ export class Heartbeat {
   private lastActivity = Date.now();
   private stopped = false;
 
+  private expSeconds = 0;
+
   constructor(
     private readonly options: HeartbeatOptions,
-    private readonly ping: () => void,
-    private readonly expire: (why: Expiry) => void,
+    private readonly owner: { ping(): void; expired(why: Expiry): void },
   ) {}
+
+  // The timers call shared functions with the heartbeat as their argument: no closure per socket and timer.
+  private static pingDue(heartbeat: Heartbeat) {
+    heartbeat.owner.ping();
+    // An unanswered earlier ping keeps its deadline: a late pong must not buy a client more time.
+    heartbeat.pongTimer ??= setTimeout(Heartbeat.fire, heartbeat.options.pongTimeoutMs, heartbeat, 'pong_timeout');
+  }
+
+  private static expiryDue(heartbeat: Heartbeat) {
+    if (heartbeat.expSeconds * 1000 - Date.now() > 0) heartbeat.expireAt(heartbeat.expSeconds);
+    else Heartbeat.fire(heartbeat, 'token_expired');
+  }
+
+  private static idleDue(heartbeat: Heartbeat) {
+    const left = heartbeat.lastActivity + heartbeat.options.idleTimeoutMs - Date.now();
+    if (left <= 0) Heartbeat.fire(heartbeat, 'idle');
+    else heartbeat.watchIdle(left);
+  }
+
+  private static fire(heartbeat: Heartbeat, why: Expiry) {
+    if (heartbeat.stopped) return;
+    heartbeat.stop();
+    heartbeat.owner.expired(why);
+  }
 
   /** Starts pinging and watching idleness and the token's `exp` (seconds since the epoch). */
   start(expSeconds: number) {
     if (this.stopped) return;
-    this.pingTimer = setInterval(() => {
-      this.ping();
-      // An unanswered earlier ping keeps its deadline: a late pong must not buy a client more time.
-      this.pongTimer ??= setTimeout(() => this.fire('pong_timeout'), this.options.pongTimeoutMs);
-    }, this.options.pingIntervalMs);
+    this.pingTimer = setInterval(Heartbeat.pingDue, this.options.pingIntervalMs, this);
     if (this.options.idleTimeoutMs > 0) this.watchIdle(this.lastActivity + this.options.idleTimeoutMs - Date.now());
     this.expireAt(expSeconds);
   }
@@ -53,11 +74,9 @@ export class Heartbeat {
   /** (Re)schedules the token expiry, e.g. after auth:refresh. */
   expireAt(expSeconds: number) {
     clearTimeout(this.expiryTimer);
+    this.expSeconds = expSeconds;
     const left = expSeconds * 1000 - Date.now();
-    this.expiryTimer = setTimeout(
-      () => (left > MAX_DELAY_MS ? this.expireAt(expSeconds) : this.fire('token_expired')),
-      Math.max(0, Math.min(left, MAX_DELAY_MS)),
-    );
+    this.expiryTimer = setTimeout(Heartbeat.expiryDue, Math.max(0, Math.min(left, MAX_DELAY_MS)), this);
   }
 
   stop() {
@@ -67,19 +86,6 @@ export class Heartbeat {
   }
 
   private watchIdle(delayMs: number) {
-    this.idleTimer = setTimeout(
-      () => {
-        const left = this.lastActivity + this.options.idleTimeoutMs - Date.now();
-        if (left <= 0) this.fire('idle');
-        else this.watchIdle(left);
-      },
-      Math.max(0, delayMs),
-    );
-  }
-
-  private fire(why: Expiry) {
-    if (this.stopped) return;
-    this.stop();
-    this.expire(why);
+    this.idleTimer = setTimeout(Heartbeat.idleDue, Math.max(0, delayMs), this);
   }
 }
