@@ -45,21 +45,28 @@ const ACQUIRE: Script = {
     return {2, now}`,
 };
 /**
- * Extends the leases of ARGV[3..] of user ARGV[2]; adds those Redis lost (a restart), since they are open. Redis'
- * time when the user was not online, else 0.
+ * Extends the leases of several users' connections: KEYS[3..] are the users' lease sets, ARGV[1] the lease, then per
+ * user its id, how many connections follow, and their ids; adds those Redis lost (a restart), since they are open.
+ * Redis' time, then the users who were not online.
  */
 const RENEW: Script = {
-  numberOfKeys: 3,
   lua: `${NOW}
     local expiry = now + tonumber(ARGV[1])
-    for i = 3, #ARGV do redis.call('ZADD', KEYS[1], expiry, ARGV[i]) end
-    redis.call('PEXPIRE', KEYS[1], ARGV[1])
-    redis.call('HDEL', KEYS[3], ARGV[2])
-    local was = redis.call('ZSCORE', KEYS[2], ARGV[2])
-    redis.call('ZADD', KEYS[2], 'GT', expiry, ARGV[2])
-    if was then return 0 end
-    return now`,
+    local out = {now}
+    local i = 2
+    for k = 3, #KEYS do
+      local user, count = ARGV[i], tonumber(ARGV[i + 1])
+      for j = i + 2, i + 1 + count do redis.call('ZADD', KEYS[k], expiry, ARGV[j]) end
+      i = i + 2 + count
+      redis.call('PEXPIRE', KEYS[k], ARGV[1])
+      redis.call('HDEL', KEYS[2], user)
+      if not redis.call('ZSCORE', KEYS[1], user) then out[#out + 1] = tonumber(user) end
+      redis.call('ZADD', KEYS[1], 'GT', expiry, user)
+    end
+    return out`,
 };
+/** Users whose leases one RENEW extends: one script call per batch instead of a round trip per user. */
+const RENEW_BATCH = 500;
 /** Removes connection ARGV[1] of user ARGV[2]; when it was the last, the user goes offline after ARGV[3] ms unless one opens. */
 const RELEASE: Script = {
   numberOfKeys: 3,
@@ -116,8 +123,8 @@ export function createConnections(deps: {
 }) {
   const { store, maxPerUser, leaseMs = LEASE_MS, graceMs = 0, metrics, onChange = () => undefined } = deps;
   const instance = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
-  /** This instance's open connections, by user. */
-  const open = new Map<number, Set<string>>();
+  /** This instance's open connections, by user: usually one or two each, an array is the smallest holder. */
+  const open = new Map<number, string[]>();
   /** The online set as this instance alone sees it: used while Redis does not answer. */
   const local = new Map<number, { until: number; last?: number }>();
   const key = (userId: number) => sharedKey('conn', TAG, userId);
@@ -169,16 +176,23 @@ export function createConnections(deps: {
     if (!sweepTimer) scheduleSweep();
   };
 
+  /** Extends the leases of these users' open connections; announces those who were not online (Redis restarted). */
+  const renew = async (users: [number, string[]][]) => {
+    const { at, back } = await store.attempt(
+      async (run) => {
+        const args = [leaseMs, ...users.flatMap(([userId, ids]) => [userId, ids.length, ...ids])];
+        const [now, ...back] = (await run(RENEW, [ONLINE, LAST, ...users.map(([userId]) => key(userId))], args)) as number[];
+        return { at: now!, back };
+      },
+      () => ({ at: Date.now(), back: users.filter(([userId]) => extendLocal(userId)).map(([userId]) => userId) }),
+    );
+    for (const userId of back) cameOnline(userId, at);
+  };
+
   const timers = [
     setInterval(() => {
-      for (const [userId, ids] of open) {
-        void store
-          .attempt(
-            async (run) => (await run(RENEW, keys(userId), [leaseMs, userId, ...ids])) as number,
-            () => (extendLocal(userId) ? Date.now() : 0),
-          )
-          .then((back) => back && cameOnline(userId, back));
-      }
+      const users = [...open];
+      for (let from = 0; from < users.length; from += RENEW_BATCH) void renew(users.slice(from, from + RENEW_BATCH));
     }, leaseMs / 3).unref(),
     // Users of a crashed instance: nobody released them, their score runs out.
     setInterval(() => void sweep(), Math.max(50, leaseMs / 6)).unref(),
@@ -192,19 +206,21 @@ export function createConnections(deps: {
      */
     async admit(userId: number): Promise<() => void> {
       const id = `${instance}:${++lastConnection}`;
-      const here = open.get(userId)?.size ?? 0;
+      const here = open.get(userId)?.length ?? 0;
       const [admitted, at] = await store.attempt(
         async (run) => (await run(ACQUIRE, keys(userId), [maxPerUser, leaseMs, id, userId])) as [number, number],
         () => [maxPerUser > 0 && here >= maxPerUser ? 0 : extendLocal(userId) ? 2 : 1, Date.now()],
       );
       if (!admitted) throw new AppError('RATE_LIMIT', `Too many open connections: at most ${maxPerUser} per user`, RETRY_AFTER_MS);
-      const ids = open.get(userId) ?? open.set(userId, new Set()).get(userId)!;
-      ids.add(id);
+      const ids = open.get(userId) ?? open.set(userId, []).get(userId)!;
+      ids.push(id);
       gauge();
       if (admitted === 2) cameOnline(userId, at);
       return () => {
-        if (!ids.delete(id)) return;
-        if (!ids.size && open.get(userId) === ids) open.delete(userId);
+        const at = ids.indexOf(id);
+        if (at < 0) return;
+        ids.splice(at, 1);
+        if (!ids.length && open.get(userId) === ids) open.delete(userId);
         gauge();
         void store
           .attempt(

@@ -11,7 +11,8 @@ const SUSPEND_MS = 1000;
 
 /** A Lua script, run atomically by Redis; its clock (TIME) is the one every instance agrees on. */
 export interface Script {
-  readonly numberOfKeys: number;
+  /** Undefined: as many as each call passes. */
+  readonly numberOfKeys?: number;
   readonly lua: string;
 }
 
@@ -52,7 +53,8 @@ export function createSharedStore(options: { redis?: RedisTarget; commandTimeout
       redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
       defined.set(script, name);
     }
-    return (redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...keys, ...args);
+    const commands = redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    return script.numberOfKeys === undefined ? commands[name]!(keys.length, ...keys, ...args) : commands[name]!(...keys, ...args);
   };
   let suspendedUntil = 0;
 

@@ -59,6 +59,7 @@ interface StreamReader {
 }
 
 const NO_HEAD: StreamHead = { position: 0, acked: 0, unread: 0, unseen: 0 };
+const NO_ENTRIES: StreamEntry[] = [];
 
 /**
  * One consumer of a user's stream (an open socket or subscription): its place in the stream and the live entries
@@ -73,7 +74,7 @@ class StreamConsumer implements OpenStream, EntryListener {
   private closed = false;
   /** The stream's head when it was opened: where the backlog ends, and the counts that follow it. */
   private head = NO_HEAD;
-  private first: StreamEntry[] = [];
+  private first = NO_ENTRIES;
   private onlyMessages = false;
 
   constructor(
@@ -110,7 +111,7 @@ class StreamConsumer implements OpenStream, EntryListener {
     const { userId, head, sink } = this;
     // The first page is let go of once taken, and the head once written: a long-lived consumer keeps neither.
     const firstPage = this.first;
-    this.first = [];
+    this.first = NO_ENTRIES;
     this.head = NO_HEAD;
     replay: for (let page = firstPage; page.length; page = page.at(-1)!.position! < head.position ? await this.reader.entriesAfter(userId, this.last) : []) {
       for (const entry of page) {

@@ -12,10 +12,10 @@ export interface UpgradeRoutes {
   [path: string]: { wss: WebSocketServer; transport: 'graphql-ws' | 'json-ws' };
 }
 
-// Defined out here: a closure made inside the handler would share its scope, and keep the upgrade request (and
-// its headers) alive as long as the socket lives.
-function destroyOnError(socket: Duplex) {
-  socket.on('error', () => socket.destroy());
+// One shared function, not a closure per socket: a closure made inside the handler would share its scope, and keep
+// the upgrade request (and its headers) alive as long as the socket lives.
+function destroySelf(this: Duplex) {
+  this.destroy();
 }
 
 function refuse(socket: Duplex, status: string, headers: Record<string, string> = {}) {
@@ -33,7 +33,7 @@ export function createUpgradeHandler(deps: {
 }) {
   const allowed = deps.allowedOrigins?.length ? new Set(deps.allowedOrigins) : undefined;
   return async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    destroyOnError(socket);
+    socket.on('error', destroySelf);
     const route = deps.routes[pathnameOf(req)];
     if (!route) return refuse(socket, '404 Not Found');
     if (deps.draining()) return refuse(socket, '503 Service Unavailable');

@@ -25,7 +25,8 @@ export function createJsonSocketTransport(deps: JsonSocketDeps) {
   const connections = new Set<Connection>();
   // Path, draining, browser Origin and per-IP attempts are checked before the upgrade (transports/upgrade.ts).
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
-  wss.on('connection', (ws, req) => new Connection(ws, req, { domain: deps.domain, connections, logger, metrics: deps.metrics, ws: deps.ws }));
+  const connectionDeps: ConnectionDeps = { domain: deps.domain, connections, logger, metrics: deps.metrics, ws: deps.ws };
+  wss.on('connection', (ws, req) => new Connection(ws, req, connectionDeps));
 
   return {
     wss,
