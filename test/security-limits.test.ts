@@ -181,6 +181,48 @@ describe.runIf(shared)('across two instances sharing Redis', () => {
     }
   });
 
+  it('renews the leases of more users than one script call takes, and announces those Redis had lost as online again', async () => {
+    // 1,200 users: three RENEW calls of up to 500 users each, with several connections for some of them.
+    const logger = createLogger('silent');
+    const store = createSharedStore({ redis: { url: REDIS_URL! }, commandTimeoutMs: 2000, logger });
+    await store.ready();
+    const cameOnline = new Set<number>();
+    const connections = createConnections({
+      store,
+      maxPerUser: 5,
+      leaseMs: 900,
+      onChange: (change) => void (change.online && cameOnline.add(change.userId)),
+    });
+    const base = 1_700_000_000 + Math.floor(Math.random() * 100_000_000);
+    const users = Array.from({ length: 1200 }, (_, i) => base + i);
+    const devices = (userId: number) => 1 + (userId % 3);
+    const redis = new Redis(REDIS_URL!);
+    try {
+      for (const userId of users) for (let d = 0; d < devices(userId); d++) await connections.admit(userId);
+      // Redis loses every lease and the users' online entries (a restart without persistence).
+      await redis.del(...users.map((userId) => `conn:{presence}:${userId}`));
+      await redis.zrem('presence:{presence}:online', ...users);
+      cameOnline.clear();
+      await eventually(
+        'every lease is back, each connection of each user',
+        async () => {
+          const counts = await Promise.all(users.map((userId) => redis.zcard(`conn:{presence}:${userId}`)));
+          return counts.every((count, i) => count === devices(users[i]!));
+        },
+        5000,
+      );
+      await eventually('every user is announced online again', async () => users.every((userId) => cameOnline.has(userId)), 5000);
+      const online = await redis.zmscore('presence:{presence}:online', ...users);
+      expect(online.every((score) => score !== null)).toBe(true);
+    } finally {
+      connections.close();
+      await store.close();
+      await redis.del(...users.map((userId) => `conn:{presence}:${userId}`));
+      await redis.zrem('presence:{presence}:online', ...users);
+      redis.disconnect();
+    }
+  });
+
   it('renews the leases of open connections, and lets those of an instance that stopped renewing run out', async () => {
     // The connection counts of two instances, with leases short enough to watch them run out.
     const logger = createLogger('silent');
