@@ -20,7 +20,7 @@ export class Heartbeat {
   /** Idleness counts from the socket's opening, not from when the heartbeat starts. */
   private lastActivity = Date.now();
   private stopped = false;
-
+  /** The token's `exp` (seconds since the epoch) that the expiry timer waits for. */
   private expSeconds = 0;
 
   constructor(
